@@ -1,0 +1,114 @@
+/*
+ * app.h - the running server: loop, configuration, registries and the
+ * initializer phases (process.md §1-§3).
+ *
+ * struct ah_app is passed to every subsystem instead of globals, so that a
+ * later step can run one app per loop.  Subsystems keep their own state in
+ * the typed slots below (created by their initializer).
+ */
+#ifndef AH_SRC_APP_APP_H
+#define AH_SRC_APP_APP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <jansson.h>
+#include <uv.h>
+
+#include <ah/ah.h>
+
+struct dispatch;       /* src/dispatch */
+struct conn_registry;  /* src/conn */
+struct http_server;    /* src/http */
+struct routes;         /* src/http */
+
+/* Priorities of the core initializers (process.md §1). */
+enum {
+    PRIO_LOG = 1,
+    PRIO_CONNECTIONS = 400,
+    PRIO_ACTIONS = 410,
+    PRIO_ROUTES = 500,
+    PRIO_STATIC = 510,
+    PRIO_CHAT = 520,
+    PRIO_SERVERS_LOAD = 599,
+    PRIO_SERVERS_START = 900,
+    PRIO_SPECHELPER = 901,
+    PRIO_SERVERS_STOP = 100,
+    PRIO_DEFAULT = 1000,
+};
+
+typedef void (*app_hook_fn)(ah_app_t *app);
+
+struct app_slot {
+    char *name;
+    void *data;
+};
+
+struct ah_app {
+    uv_loop_t *loop;
+
+    /* configuration: the merged tree (config.md) and where it came from */
+    json_t *config;
+    char *env;                 /* "development", "test", "production", ... */
+    char *id;                  /* server id (config.md §3) */
+    char *project_root;
+    char **config_dirs;        /* NULL-terminated */
+    char *config_path_override;
+
+    uint64_t boot_time;        /* ms, process start (status.uptime) */
+    bool initialized;
+    bool running;              /* api.running */
+    bool shutting_down;        /* a stop is in progress */
+    int exit_code;
+
+    /* subsystems */
+    struct dispatch *dispatch;
+    struct conn_registry *conns;
+    struct http_server *http;
+    struct routes *routes;
+
+    /* initializers, sorted per phase at load */
+    const ah_initializer_t **inits;
+    size_t n_inits;
+
+    struct app_slot *slots;
+    size_t n_slots;
+
+    char fail_msg[1024];       /* why boot failed (ah_app_fail) */
+    char *pid_file;
+    uv_signal_t sig_int, sig_term;
+    uv_timer_t stop_timer;     /* drain poll during a stop */
+    uint64_t stop_deadline;    /* monotonic ms */
+    app_hook_fn *stop_accepting;
+    size_t n_stop_accepting;
+};
+
+/* Create an app for `loop`.  Nothing is loaded yet. */
+ah_app_t *app_new(uv_loop_t *loop);
+void app_free(ah_app_t *app);
+
+/* Run every initializer's `initialize` (load priority order), then every
+ * `start`.  Returns 0, or <0 with app->fail_msg set. */
+int app_initialize(ah_app_t *app);
+int app_start(ah_app_t *app);
+
+/* Begin a graceful stop (signals call this): stop accepting, let in-flight
+ * actions finish up to general.shutdownTimeout ms, run every `stop`, close
+ * handles.  Idempotent; `done` is called once when finished. */
+void app_stop(ah_app_t *app, void (*done)(ah_app_t *app));
+
+/* Servers register how to stop accepting new clients (first step of a stop). */
+void app_on_stop_accepting(ah_app_t *app, app_hook_fn fn);
+
+/* The registry tables generated from actions/, initializers/, middleware/
+ * (build/gen/registry.c; NULL-terminated, sorted by file name). */
+extern const ah_action_t *const ah_gen_actions[];
+extern const char *const ah_gen_action_files[];
+extern const ah_initializer_t *const ah_gen_initializers[];
+extern const ah_action_middleware_t *const ah_gen_action_middleware[];
+extern const ah_connection_middleware_t *const ah_gen_connection_middleware[];
+
+/* The core's own subsystems define their initializers with AH_INITIALIZER
+ * in src/ too; the generator collects them with the user's. */
+
+#endif /* AH_SRC_APP_APP_H */

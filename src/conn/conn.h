@@ -1,0 +1,41 @@
+/*
+ * conn.h - connection lifetime, the registry of live connections, connection
+ * middleware and verbs (connection.md).
+ */
+#ifndef AH_SRC_CONN_CONN_H
+#define AH_SRC_CONN_CONN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <ah/ah.h>
+
+struct conn_init {
+    const char *id;            /* NULL: new UUID v4 */
+    const char *fingerprint;   /* NULL: equals id */
+    const char *message_id;    /* NULL: "0" */
+    const char *remote_ip;
+    const char *remote_port;
+    bool remote_port_is_string;
+    void *raw;
+};
+
+/* Create a connection of server type `st` and put it in the registry
+ * (reference count 1, owned by the caller/server).  Runs no middleware. */
+ah_connection_t *conn_new(ah_app_t *app, const ah_server_type_t *st, const struct conn_init *init);
+
+/* Run connection create middleware (priority order), then log
+ * `new connection` and send the welcome message when the server type says
+ * so.  Returns 0, or <0 if a create hook refused (the caller closes). */
+int conn_start(ah_connection_t *c);
+
+/* Number of live connections and lookup by id. */
+size_t conn_count(ah_app_t *app);
+ah_connection_t *conn_find(ah_app_t *app, const char *id);
+/* Call fn for every live connection (fn must not destroy others). */
+void conn_foreach(ah_app_t *app, void (*fn)(ah_connection_t *c, void *arg), void *arg);
+
+int conn_registry_init(ah_app_t *app);
+void conn_registry_free(ah_app_t *app);
+
+#endif /* AH_SRC_CONN_CONN_H */

@@ -1,0 +1,370 @@
+/*
+ * core.c - allocation, buffers, clocks and random ids.
+ */
+#include "core/core.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+#include <openssl/evp.h>
+#include <sodium.h>
+
+void core_bug(const char *file, int line, const char *msg)
+{
+    fprintf(stderr, "BUG: %s:%d: %s\n", file, line, msg);
+    abort();
+}
+
+static void oom(size_t n)
+{
+    fprintf(stderr, "fatal: out of memory allocating %zu bytes\n", n);
+    abort();
+}
+
+void *xmalloc(size_t n)
+{
+    void *p = malloc(n ? n : 1);
+
+    if (p == NULL)
+        oom(n);
+    return p;
+}
+
+void *xcalloc(size_t n, size_t size)
+{
+    void *p;
+
+    if (size && n > SIZE_MAX / size)
+        oom(SIZE_MAX);
+    p = calloc(n ? n : 1, size ? size : 1);
+    if (p == NULL)
+        oom(n * size);
+    return p;
+}
+
+void *xrealloc(void *p, size_t n)
+{
+    void *q = realloc(p, n ? n : 1);
+
+    if (q == NULL)
+        oom(n);
+    return q;
+}
+
+char *xstrdup(const char *s)
+{
+    return xstrndup(s, strlen(s));
+}
+
+char *xstrndup(const char *s, size_t n)
+{
+    char *p = xmalloc(n + 1);
+
+    memcpy(p, s, n);
+    p[n] = '\0';
+    return p;
+}
+
+char *xasprintf(const char *fmt, ...)
+{
+    struct buf b = BUF_INIT;
+    va_list ap;
+
+    va_start(ap, fmt);
+    buf_vaddf(&b, fmt, ap);
+    va_end(ap);
+    return buf_detach(&b, NULL);
+}
+
+/* ---------------------------------------------------------------- buf */
+
+static char buf_empty[1];
+
+void buf_init(struct buf *b)
+{
+    b->data = buf_empty;
+    b->len = 0;
+    b->cap = 0;
+}
+
+void buf_release(struct buf *b)
+{
+    if (b->cap)
+        free(b->data);
+    buf_init(b);
+}
+
+void buf_reset(struct buf *b)
+{
+    b->len = 0;
+    if (b->cap)
+        b->data[0] = '\0';
+}
+
+void buf_grow(struct buf *b, size_t extra)
+{
+    size_t need;
+
+    if (b->data == NULL)
+        buf_init(b);
+    if (extra > SIZE_MAX - b->len - 1)
+        oom(SIZE_MAX);
+    need = b->len + extra + 1;
+    if (need <= b->cap)
+        return;
+    if (need < b->cap * 2)
+        need = b->cap * 2;
+    if (need < 64)
+        need = 64;
+    if (b->cap == 0) {
+        b->data = xmalloc(need);
+        b->data[0] = '\0';
+    } else {
+        b->data = xrealloc(b->data, need);
+    }
+    b->cap = need;
+}
+
+void buf_add(struct buf *b, const void *p, size_t n)
+{
+    buf_grow(b, n);
+    memcpy(b->data + b->len, p, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+}
+
+void buf_adds(struct buf *b, const char *s)
+{
+    buf_add(b, s, strlen(s));
+}
+
+void buf_addc(struct buf *b, char c)
+{
+    buf_grow(b, 1);
+    b->data[b->len++] = c;
+    b->data[b->len] = '\0';
+}
+
+void buf_vaddf(struct buf *b, const char *fmt, va_list ap)
+{
+    va_list cp;
+    int n;
+
+    buf_grow(b, 64);
+    va_copy(cp, ap);
+    n = vsnprintf(b->data + b->len, b->cap - b->len, fmt, cp);
+    va_end(cp);
+    if (n < 0)
+        return;
+    if ((size_t)n >= b->cap - b->len) {
+        buf_grow(b, (size_t)n);
+        n = vsnprintf(b->data + b->len, b->cap - b->len, fmt, ap);
+    }
+    b->len += (size_t)n;
+}
+
+void buf_addf(struct buf *b, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    buf_vaddf(b, fmt, ap);
+    va_end(ap);
+}
+
+char *buf_detach(struct buf *b, size_t *len)
+{
+    char *p;
+
+    if (b->cap == 0)
+        p = xstrdup("");
+    else
+        p = b->data;
+    if (len)
+        *len = b->len;
+    buf_init(b);
+    return p;
+}
+
+/* ---------------------------------------------------------------- clocks */
+
+uint64_t core_now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+uint64_t core_mono_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+uint64_t ah_now_ms(void)
+{
+    return core_now_ms();
+}
+
+static const char wdays[7][4] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+static const char months[12][4] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                   "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+
+void core_http_date(uint64_t ms, char *out, size_t outlen)
+{
+    time_t t = (time_t)(ms / 1000);
+    struct tm tm;
+
+    gmtime_r(&t, &tm);
+    snprintf(out, outlen, "%s, %02d %s %04d %02d:%02d:%02d GMT", wdays[tm.tm_wday],
+             tm.tm_mday, months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min,
+             tm.tm_sec);
+}
+
+void core_iso_date(uint64_t ms, char *out, size_t outlen)
+{
+    time_t t = (time_t)(ms / 1000);
+    struct tm tm;
+
+    gmtime_r(&t, &tm);
+    snprintf(out, outlen, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ms % 1000));
+}
+
+int core_parse_http_date(const char *s, uint64_t *ms)
+{
+    struct tm tm;
+    const char *end;
+    time_t t;
+
+    memset(&tm, 0, sizeof(tm));
+    end = strptime(s, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    if (end == NULL)
+        end = strptime(s, "%A, %d-%b-%y %H:%M:%S GMT", &tm);
+    if (end == NULL)
+        end = strptime(s, "%a %b %e %H:%M:%S %Y", &tm);
+    if (end == NULL)
+        return -1;
+    t = timegm(&tm);
+    if (t < 0)
+        return -1;
+    *ms = (uint64_t)t * 1000;
+    return 0;
+}
+
+/* ---------------------------------------------------------------- ids */
+
+int core_init(void)
+{
+    return sodium_init() < 0 ? -1 : 0;
+}
+
+void core_uuid4(char out[37])
+{
+    unsigned char r[16];
+    static const char hex[] = "0123456789abcdef";
+    int i, j = 0;
+
+    randombytes_buf(r, sizeof(r));
+    r[6] = (unsigned char)((r[6] & 0x0f) | 0x40);
+    r[8] = (unsigned char)((r[8] & 0x3f) | 0x80);
+    for (i = 0; i < 16; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10)
+            out[j++] = '-';
+        out[j++] = hex[r[i] >> 4];
+        out[j++] = hex[r[i] & 15];
+    }
+    out[j] = '\0';
+}
+
+void ah_uuid4(char out[37])
+{
+    core_uuid4(out);
+}
+
+void core_random_hex(char *out, size_t nbytes)
+{
+    unsigned char r[64];
+
+    while (nbytes > 0) {
+        size_t n = nbytes < sizeof(r) ? nbytes : sizeof(r);
+
+        randombytes_buf(r, n);
+        sodium_bin2hex(out, n * 2 + 1, r, n);
+        out += n * 2;
+        nbytes -= n;
+    }
+}
+
+double core_random_unit(void)
+{
+    uint64_t r;
+
+    randombytes_buf(&r, sizeof(r));
+    return (double)(r >> 11) * (1.0 / 9007199254740992.0); /* 53 bits */
+}
+
+double ah_random_unit(void)
+{
+    return core_random_unit();
+}
+
+void core_sha1_hex(const void *p, size_t n, char out[41])
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+
+    EVP_Digest(p, n, md, &mdlen, EVP_sha1(), NULL);
+    sodium_bin2hex(out, 41, md, mdlen);
+}
+
+/* ---------------------------------------------------------------- js */
+
+bool core_is_array_index(const char *s, uint32_t *out)
+{
+    uint64_t v = 0;
+    const char *p = s;
+
+    if (*p == '\0' || (*p == '0' && p[1] != '\0'))
+        return false;
+    for (; *p; p++) {
+        if (*p < '0' || *p > '9')
+            return false;
+        v = v * 10 + (uint64_t)(*p - '0');
+        if (v >= 4294967295ULL)
+            return false;
+    }
+    if (out)
+        *out = (uint32_t)v;
+    return true;
+}
+
+bool core_truthy(const void *json_value)
+{
+    const json_t *v = json_value;
+
+    if (v == NULL)
+        return false;
+    switch (json_typeof(v)) {
+    case JSON_NULL:
+    case JSON_FALSE:
+        return false;
+    case JSON_STRING:
+        return json_string_length(v) > 0;
+    case JSON_INTEGER:
+        return json_integer_value(v) != 0;
+    case JSON_REAL: {
+        double d = json_real_value(v);
+        return d == d && d != 0.0;
+    }
+    default:
+        return true;
+    }
+}

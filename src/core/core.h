@@ -1,0 +1,73 @@
+/*
+ * core.h - allocation, growable buffers, clock and ids shared by every
+ * subsystem.  Nothing here knows about connections or actions.
+ */
+#ifndef AH_SRC_CORE_CORE_H
+#define AH_SRC_CORE_CORE_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <ah/ah.h>
+
+/* Allocation that aborts on failure (Redis, h2o, Kore): limits bound memory,
+ * so running out is treated as fatal.  xcalloc checks n * size. */
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+char *xasprintf(const char *fmt, ...) AH_PRINTF(1, 2);
+
+#define AH_BUG(msg) core_bug(__FILE__, __LINE__, (msg))
+void core_bug(const char *file, int line, const char *msg) __attribute__((noreturn));
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Growable byte buffer (Git's strbuf).  `data` is always NUL-terminated
+ * (the NUL is not counted in `len`). */
+struct buf {
+    char *data;
+    size_t len;
+    size_t cap;
+};
+#define BUF_INIT {NULL, 0, 0}
+void buf_init(struct buf *b);
+void buf_release(struct buf *b);             /* free the contents */
+void buf_reset(struct buf *b);               /* len = 0, keep the memory */
+void buf_grow(struct buf *b, size_t extra);  /* ensure room for `extra` more */
+void buf_add(struct buf *b, const void *p, size_t n);
+void buf_adds(struct buf *b, const char *s);
+void buf_addc(struct buf *b, char c);
+void buf_addf(struct buf *b, const char *fmt, ...) AH_PRINTF(2, 3);
+void buf_vaddf(struct buf *b, const char *fmt, va_list ap);
+char *buf_detach(struct buf *b, size_t *len); /* caller frees; b is reset */
+
+/* Clocks. */
+uint64_t core_now_ms(void);        /* wall clock, ms since the epoch */
+uint64_t core_mono_ms(void);       /* monotonic ms */
+/* "Thu, 03 Dec 2026 13:18:16 GMT" (RFC 7231 / JS toUTCString). out >= 32. */
+void core_http_date(uint64_t ms, char *out, size_t outlen);
+/* "2026-12-03T13:18:16.941Z" (JS toISOString).  out >= 32. */
+void core_iso_date(uint64_t ms, char *out, size_t outlen);
+/* Parse an HTTP date; returns 0 and *ms on success, -1 otherwise. */
+int core_parse_http_date(const char *s, uint64_t *ms);
+
+/* Ids from libsodium's CSPRNG.  core_init() must have run (sodium_init). */
+int core_init(void);
+void core_uuid4(char out[37]);
+void core_random_hex(char *out, size_t nbytes); /* out: 2*nbytes+1 chars */
+double core_random_unit(void);
+
+/* Hex of SHA-1 / MD5 (OpenSSL libcrypto). out: 41 / 33 chars. */
+void core_sha1_hex(const void *p, size_t n, char out[41]);
+
+/* JS-compatible helpers. */
+/* Is `s` a canonical array index ("0", "1", ... no leading zeros, < 2^32-1)? */
+bool core_is_array_index(const char *s, uint32_t *out);
+/* JS truthiness of a JSON value (NULL = undefined = false). */
+bool core_truthy(const void *json_value);
+
+#endif /* AH_SRC_CORE_CORE_H */

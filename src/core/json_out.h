@@ -1,0 +1,37 @@
+/*
+ * json_out.h - JSON text byte-compatible with JavaScript's JSON.stringify.
+ *
+ * jansson's dumper differs from JSON.stringify in number formatting (%.17g,
+ * "1.0"), escapes (\u001F vs \u001f) and key order (JS puts array-index keys
+ * first, ascending), so every byte we send goes through this instead.
+ *
+ *  - objects: keys that are canonical array indices ("0", "7") first in
+ *    ascending numeric order, then the others in insertion order;
+ *  - numbers: integers as is; reals in the shortest form that round-trips,
+ *    with JS's Number#toString rules (1e21, 1e-7, "5" not "5.0"); NaN and
+ *    infinities as null;
+ *  - strings: escape '"', '\\', \b \f \n \r \t, other controls as \u00xx;
+ *    '/' and non-ASCII as is (opts JSON_OUT_ESCAPE_LS_PS also escapes U+2028
+ *    and U+2029, as Primus does on websocket output);
+ *  - indent 0: compact; indent n: newline + n spaces per level, ": ",
+ *    empty containers as [] and {}.
+ */
+#ifndef AH_SRC_CORE_JSON_OUT_H
+#define AH_SRC_CORE_JSON_OUT_H
+
+#include <jansson.h>
+
+#include "core/core.h"
+
+enum {
+    JSON_OUT_ESCAPE_LS_PS = 1 << 0,
+};
+
+/* Append the JSON text of `v` (borrowed) to `b`. */
+void json_out(struct buf *b, const json_t *v, int indent, int opts);
+/* Same, into a new NUL-terminated string (free it); *len may be NULL. */
+char *json_out_str(const json_t *v, int indent, int opts, size_t *len);
+/* Number#toString of a double into out (>= 32 bytes); returns the length. */
+int json_out_number(double d, char *out);
+
+#endif /* AH_SRC_CORE_JSON_OUT_H */

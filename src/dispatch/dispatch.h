@@ -1,0 +1,90 @@
+/*
+ * dispatch.h - the action table and the action processor (actions.md).
+ *
+ * Every transport runs actions through dispatch_action(): params handling,
+ * middleware, errors and logging are the same everywhere; the transport only
+ * renders the finished struct ah_ctx in its callback.
+ */
+#ifndef AH_SRC_DISPATCH_DISPATCH_H
+#define AH_SRC_DISPATCH_DISPATCH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include <ah/ah.h>
+
+/* actionStatus (actions.md §4). */
+enum ah_action_status {
+    AH_STATUS_NONE = -1,
+    AH_STATUS_COMPLETE = 0,
+    AH_STATUS_GENERIC_ERROR,
+    AH_STATUS_SERVER_SHUTTING_DOWN,
+    AH_STATUS_TOO_MANY_REQUESTS,
+    AH_STATUS_UNKNOWN_ACTION,
+    AH_STATUS_UNSUPPORTED_SERVER_TYPE,
+    AH_STATUS_MISSING_PARAMS,
+    AH_STATUS_VALIDATOR_ERRORS,
+};
+
+typedef void (*dispatch_done_cb)(ah_ctx_t *ctx, void *arg);
+
+/* The action processor ("data").  Transports read these fields in their
+ * completion callback; action code uses the accessors of ah.h. */
+struct ah_ctx {
+    ah_app_t *app;
+    ah_connection_t *connection;     /* holds a reference */
+    const char *action;              /* resolved name or NULL */
+    const ah_action_t *action_template;
+    bool to_process;
+    bool to_render;
+    char message_id[64];
+    json_t *params;                  /* object, owned */
+    json_t *missing_params;          /* array of names */
+    json_t *validator_errors;        /* array of strings */
+    uint64_t action_start_time;
+    bool working;
+    json_t *response;                /* object, string or array; owned */
+    uint64_t duration;
+    enum ah_action_status action_status;
+    json_t *session;                 /* object */
+    json_t *error;                   /* the computed error (string or object) or NULL */
+
+    /* private to dispatch */
+    void *priv;
+};
+
+/* Validate the generated tables and build versions and the post-variable
+ * list.  Returns 0 or <0 with ah_app_fail() called. */
+int dispatch_init(ah_app_t *app);
+void dispatch_free(ah_app_t *app);
+
+/* Find an action; version NULL = latest (the last of the string-sorted
+ * version list, actions.md §1 quirk). */
+const ah_action_t *dispatch_find(ah_app_t *app, const char *name, const char *version);
+/* Every registered action, in load order, all versions. */
+size_t dispatch_count(ah_app_t *app);
+const ah_action_t *dispatch_at(ah_app_t *app, size_t i);
+/* Is `name` in the post-variable list (safe params + every input name)? */
+bool dispatch_is_post_variable(ah_app_t *app, const char *name);
+/* JSON value of an action's version ("1" -> 1, "three" -> "three"): new ref. */
+json_t *dispatch_version_json(const ah_action_t *a);
+
+/* Run an action for connection `c`: `action`/`version` NULL means take them
+ * from c->params.  `params_take` (may be NULL: copy c->params) becomes the
+ * processor's params.  `cb` runs once, never before this returns... except
+ * that synchronous actions complete before return to keep the hot path
+ * cheap: cb may run *inside* this call, and ctx is freed after cb returns.
+ * Returns 0 (cb will run / has run) or <0 (cb never runs). */
+int dispatch_action(ah_connection_t *c, const char *action, const char *version,
+                    json_t *params_take, dispatch_done_cb cb, void *arg);
+
+/* Render an error value for a transport: serializer of config.errors
+ * ("web"/"websocket": the message; "specHelper": "Error: <message>"). */
+json_t *dispatch_serialize_error(ah_ctx_t *ctx, const char *server);
+
+/* Number of actions in flight in the whole app (graceful drain). */
+int dispatch_in_flight(ah_app_t *app);
+
+#endif /* AH_SRC_DISPATCH_DISPATCH_H */
