@@ -1,0 +1,42 @@
+/*
+ * query.h - the one decoder of query strings and form bodies (web.md §6.2,
+ * §6.3): qs semantics for query strings, Node's simple parser for
+ * rawConnection.params.query, URLSearchParams semantics for
+ * application/x-www-form-urlencoded bodies, and percent-decoding.
+ */
+#ifndef AH_SRC_HTTP_QUERY_H
+#define AH_SRC_HTTP_QUERY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "core/core.h"
+
+struct qs_opts {
+    int depth;              /* 5 */
+    int array_limit;        /* 20 */
+    int parameter_limit;    /* 1000 */
+};
+#define QS_OPTS_DEFAULT {5, 20, 1000}
+
+/* qs.parse(s): a NEW object.  Never fails: malformed escapes stay as is,
+ * pairs past parameter_limit are ignored. */
+json_t *query_parse_qs(const char *s, size_t n, const struct qs_opts *opts);
+
+/* Node's querystring.parse: repeated keys become arrays, no nesting. NEW. */
+json_t *query_parse_simple(const char *s, size_t n);
+
+/* application/x-www-form-urlencoded (URLSearchParams: '+' is a space, no
+ * bracket nesting).  multiples=false keeps the last of repeated keys;
+ * true makes every value an array.  Returns a NEW object, or NULL when more
+ * than max_fields pairs are present. */
+json_t *query_parse_form(const char *s, size_t n, bool multiples, size_t max_fields);
+
+/* Percent-decode s[0..n) into out (appended).  plus_space: '+' -> ' '.
+ * strict (decodeURIComponent): a malformed escape or invalid UTF-8 returns
+ * -1; lenient: malformed escapes are kept as is and 0 is returned. */
+int query_unescape(struct buf *out, const char *s, size_t n, bool plus_space, bool strict);
+
+#endif /* AH_SRC_HTTP_QUERY_H */
