@@ -35,6 +35,10 @@ ah_connection_t *conn_find(ah_app_t *app, const char *id);
 /* Call fn for every live connection (fn must not destroy others). */
 void conn_foreach(ah_app_t *app, void (*fn)(ah_connection_t *c, void *arg), void *arg);
 
+/* The 12 connection verbs of connection.md §6 (NULL-terminated), e.g. for
+ * a server type's `verbs`. */
+extern const char *const conn_verbs_all[];
+
 int conn_registry_init(ah_app_t *app);
 void conn_registry_free(ah_app_t *app);
 

@@ -41,15 +41,16 @@ struct ah_ctx {
     bool to_render;
     char message_id[64];
     json_t *params;                  /* object, owned */
-    json_t *missing_params;          /* array of names */
-    json_t *validator_errors;        /* array of strings */
+    json_t *missing_params;          /* array of names, or NULL when none */
+    json_t *validator_errors;        /* array of strings, or NULL when none */
     uint64_t action_start_time;
     bool working;
     json_t *response;                /* object, string or array; owned */
     uint64_t duration;
     enum ah_action_status action_status;
-    json_t *session;                 /* object */
-    json_t *error;                   /* the computed error (string or object) or NULL */
+    json_t *session;                 /* object, or NULL until ah_session() */
+    json_t *error;                   /* the computed error's message (a string:
+                                      * an Error of that message) or NULL */
 
     /* private to dispatch */
     void *priv;
@@ -71,6 +72,17 @@ bool dispatch_is_post_variable(ah_app_t *app, const char *name);
 /* JSON value of an action's version ("1" -> 1, "three" -> "three"): new ref. */
 json_t *dispatch_version_json(const ah_action_t *a);
 
+/* Load one more descriptor (actions.md §1 validation and versions), as
+ * dispatch_init does for each generated one; `file` names it in messages.
+ * Returns 0 or <0 with ah_app_fail() called.  Call
+ * dispatch_build_post_variables() after loading. */
+int dispatch_load_action(ah_app_t *app, const ah_action_t *a, const char *file);
+void dispatch_build_post_variables(ah_app_t *app);
+/* The post-variable list (borrowed, valid until the next rebuild). */
+size_t dispatch_post_variables(ah_app_t *app, const char *const **out);
+/* The "latest" version key of `name` (borrowed), or NULL if unknown. */
+const char *dispatch_latest_version(ah_app_t *app, const char *name);
+
 /* Run an action for connection `c`: `action`/`version` NULL means take them
  * from c->params.  `params_take` (may be NULL: copy c->params) becomes the
  * processor's params.  `cb` runs once, never before this returns... except
@@ -80,11 +92,46 @@ json_t *dispatch_version_json(const ah_action_t *a);
 int dispatch_action(ah_connection_t *c, const char *action, const char *version,
                     json_t *params_take, dispatch_done_cb cb, void *arg);
 
-/* Render an error value for a transport: serializer of config.errors
- * ("web"/"websocket": the message; "specHelper": "Error: <message>"). */
+/* dispatch_action plus what only some transports have: the web server's
+ * method and pathname for the action log line (copied). */
+struct dispatch_extra {
+    const char *method;     /* "GET" */
+    const char *pathname;   /* "/api/randomNumber" */
+};
+int dispatch_action_ex(ah_connection_t *c, const char *action, const char *version,
+                       json_t *params_take, const struct dispatch_extra *extra,
+                       dispatch_done_cb cb, void *arg);
+
+/* Render response.error for a transport (NEW reference, or NULL when the
+ * response is not an object or has no error).  An error the processor put
+ * there is an Error: "web"/"websocket" get its message and "specHelper"
+ * "Error: <message>"; anything the action set itself (ah_set_error, an
+ * object) is returned unchanged, as config.errors.serializers do. */
 json_t *dispatch_serialize_error(ah_ctx_t *ctx, const char *server);
+
+/* Is response.error an Error the processor placed (true), or a value the
+ * action set itself (false)? */
+bool dispatch_error_is_exception(ah_ctx_t *ctx);
+/* Have the params been validated (read-only from now on by contract)? */
+bool dispatch_params_locked(ah_ctx_t *ctx);
 
 /* Number of actions in flight in the whole app (graceful drain). */
 int dispatch_in_flight(ah_app_t *app);
+
+/* The action log line's fields in order (actions.md §8): a NEW object, and
+ * its level (the action's logLevel, or error).  For tests and tools. */
+json_t *dispatch_log_fields(ah_ctx_t *ctx);
+int dispatch_log_level(ah_ctx_t *ctx);
+/* filterObjectForLogging on a deep copy of `obj` with the dotted paths of
+ * config `filter_key` ("general.filteredParams"): NEW reference. */
+json_t *dispatch_filter_for_log(ah_app_t *app, json_t *obj, const char *filter_key);
+
+/* The `in-line-action` connection type of ah_run_inline(). */
+const ah_server_type_t *dispatch_inline_server_type(void);
+
+/* JS String(v) (NEW string, free it); NULL gives "undefined". */
+char *dispatch_js_string(const json_t *v);
+/* Number#toString of a double into out; returns the length. */
+int dispatch_number_text(double v, char out[32]);
 
 #endif /* AH_SRC_DISPATCH_DISPATCH_H */

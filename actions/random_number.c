@@ -1,0 +1,31 @@
+/*
+ * random_number.c - the `randomNumber` action (builtin.md §1.2): a CSPRNG
+ * float in [0, 1) and the same number in words.
+ */
+#include <stdio.h>
+
+#include <ah/ah.h>
+
+#include "dispatch/dispatch.h"
+
+static int run(ah_ctx_t *ctx)
+{
+    json_t *res = ah_response(ctx);
+    double n = ah_random_unit();
+    char num[32], text[64];
+
+    /* shortest round-trip form, as JS prints numbers.  TODO(#2): switch to
+     * json_out_number() (src/core/json_out.h) once it has landed on main. */
+    dispatch_number_text(n, num);
+    snprintf(text, sizeof(text), "Your random number is %s", num);
+    json_object_set_new(res, "randomNumber", json_real(n));
+    json_object_set_new(res, "stringRandomNumber", json_string(text));
+    return AH_DONE;
+}
+
+AH_ACTION(random_number) = {
+    .name = "randomNumber",
+    .description = "I am an API method which will generate a random number",
+    .output_example = "{\"randomNumber\": 0.123}",
+    .run = run,
+};
