@@ -124,6 +124,27 @@ const char *dispatch_latest_version(ah_app_t *app, const char *name)
     return n && n->n_sorted ? n->sorted[n->n_sorted - 1] : NULL;
 }
 
+const ah_action_t *dispatch_find_last_key(ah_app_t *app, const char *name)
+{
+    struct dispatch *d = dispatch_get(app);
+    struct action_name *n = d && name ? find_name(d, name) : NULL;
+    const ah_action_t *best_index = NULL, *last_other = NULL;
+    uint32_t best = 0, idx;
+    size_t i;
+
+    for (i = 0; n && i < n->n_entries; i++) {
+        if (core_is_array_index(n->entries[i].version, &idx)) {
+            if (best_index == NULL || idx >= best) {
+                best = idx;
+                best_index = n->entries[i].a;
+            }
+        } else {
+            last_other = n->entries[i].a;
+        }
+    }
+    return last_other ? last_other : best_index;
+}
+
 size_t dispatch_count(ah_app_t *app)
 {
     struct dispatch *d = dispatch_get(app);

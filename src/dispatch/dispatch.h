@@ -64,6 +64,10 @@ void dispatch_free(ah_app_t *app);
 /* Find an action; version NULL = latest (the last of the string-sorted
  * version list, actions.md §1 quirk). */
 const ah_action_t *dispatch_find(ah_app_t *app, const char *name, const char *version);
+/* The version of `name` that comes last when its versions are the keys of
+ * a JS object (array-index keys ascending, then the others in load order):
+ * what swagger documents.  NULL if unknown. */
+const ah_action_t *dispatch_find_last_key(ah_app_t *app, const char *name);
 /* Every registered action, in load order, all versions. */
 size_t dispatch_count(ah_app_t *app);
 const ah_action_t *dispatch_at(ah_app_t *app, size_t i);
@@ -125,6 +129,11 @@ int dispatch_log_level(ah_ctx_t *ctx);
 /* filterObjectForLogging on a deep copy of `obj` with the dotted paths of
  * config `filter_key` ("general.filteredParams"): NEW reference. */
 json_t *dispatch_filter_for_log(ah_app_t *app, json_t *obj, const char *filter_key);
+
+/* Did a stock formatter (ah_format_integer / ah_format_number) turn param
+ * `name` into NaN?  JSON cannot hold NaN, so the param reads as null; v29
+ * keeps NaN, which is a number and not "missing". */
+bool dispatch_param_is_nan(ah_ctx_t *ctx, const char *name);
 
 /* The `in-line-action` connection type of ah_run_inline(). */
 const ah_server_type_t *dispatch_inline_server_type(void);

@@ -59,6 +59,11 @@ static bool is_nan_marked(struct dctx *x, const char *name)
     return false;
 }
 
+bool dispatch_param_is_nan(ah_ctx_t *ctx, const char *name)
+{
+    return json_is_null(json_object_get(ctx->params, name)) && is_nan_marked(dctx_of(ctx), name);
+}
+
 /* ---------------------------------------------------------------- scrub */
 
 static void scrub(json_t *obj, const ah_input_t *inputs)
