@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "dispatch/dispatch.h"
 #include "testkit/testkit.h"
 
 static json_t *get(json_t *o, const char *path)
@@ -95,7 +96,8 @@ static void test_sleep(ah_app_t *app)
     CHECK(r != NULL);
     CHECK_EQ_INT(last->action_status, 0);
     CHECK_EQ_INT(json_integer_value(get(r, "sleepDuration")), 20);
-    CHECK(json_integer_value(get(r, "sleepDelta")) >= 19);
+    CHECK_EQ_INT(json_integer_value(get(r, "sleepDelta")),
+                 json_integer_value(get(r, "sleepEnded")) - json_integer_value(get(r, "sleepStarted")));
     CHECK_EQ_INT(json_integer_value(get(r, "requesterInformation.receivedParams.sleepDuration")), 20);
     json_decref(r);
 
@@ -125,6 +127,121 @@ static void test_unknown(ah_app_t *app)
     json_decref(r);
 }
 
+/* actions/swagger.c */
+struct swagger_route {
+    const char *method;
+    const char *path;
+    const char *action;
+};
+json_t *swagger_paths(ah_ctx_t *ctx, const struct swagger_route *routes, size_t n);
+
+static json_t *paths_result;
+
+static int run_paths(ah_ctx_t *ctx)
+{
+    static const struct swagger_route routes[] = {
+        {"all", "/status", "status"},
+        {"get", "/status", "status"},
+        {"get", "/v:apiVersion/sleep/:sleepDuration", "sleepTest"},
+        {"get", "/users/:id(^\\d+$)/x", "cacheTest"},
+        {"post", "/cache/:key", "cacheTest"},
+        {"get", "/missing", "noSuchAction"},
+        {"get", "/versions", "versionTest"},
+    };
+
+    paths_result = swagger_paths(ctx, routes, sizeof(routes) / sizeof(routes[0]));
+    return AH_DONE;
+}
+
+static const ah_action_t paths_action = {.name = "swaggerPathsProbe", .run = run_paths};
+
+static void test_swagger(ah_app_t *app)
+{
+    json_t *r = testkit_run_action(app, "swagger", NULL), *p, *op, *params;
+    const char *keys[] = {"swagger", "info", "host", "basePath", "schemes", "paths", "securityDefinitions",
+                          "externalDocs"};
+    const char *k;
+    json_t *v;
+    size_t i = 0;
+
+    json_object_foreach(r, k, v) {
+        if (i < 8)
+            CHECK_EQ_STR(k, keys[i]);
+        i++;
+    }
+    CHECK_EQ_STR(str(r, "swagger"), "2.0");
+    CHECK_EQ_STR(str(r, "host"), "localhost:8080");
+    CHECK_EQ_STR(str(r, "basePath"), "/api/");
+    CHECK_EQ_INT(json_array_size(get(r, "schemes")), 1);
+    CHECK_EQ_STR(str(r, "externalDocs.url"), "https://www.actionherojs.com");
+    CHECK_EQ_STR(str(r, "info.title"), "actionhero");
+    json_decref(r);
+
+    testkit_config_set(app, "web.allowedRequestHosts", json_pack("[s]", "https://api.example.com"));
+    r = testkit_run_action(app, "swagger", NULL);
+    CHECK_EQ_STR(str(r, "host"), "api.example.com");
+    CHECK_EQ_STR(json_string_value(json_array_get(get(r, "schemes"), 0)), "https");
+    CHECK_EQ_INT(json_array_size(get(r, "schemes")), 2);
+    json_decref(r);
+    testkit_config_set(app, "web.allowedRequestHosts", json_array());
+
+    /* the paths builder on a synthetic route table */
+    CHECK_EQ_INT(dispatch_load_action(app, &paths_action, "tests/unit/x.c"), 0);
+    json_decref(testkit_run_action(app, "swaggerPathsProbe", NULL));
+    p = paths_result;
+    CHECK(json_object_get(p, "/missing") == NULL);
+    CHECK_EQ_INT(json_object_size(p), 5);
+    op = json_object_get(p, "/status");
+    CHECK(json_object_get(op, "all") != NULL && json_object_get(op, "get") != NULL);
+    CHECK_EQ_STR(str(json_object_get(op, "get"), "summary"), "I will return some basic information about the API");
+    op = json_object_get(json_object_get(p, "/sleep/{sleepDuration}"), "get");
+    CHECK(op != NULL);
+    params = json_object_get(op, "parameters");
+    CHECK_EQ_STR(json_string_value(json_object_get(json_array_get(params, 0), "in")), "path");
+    CHECK(json_is_true(json_object_get(json_array_get(params, 0), "required")));
+    CHECK_EQ_INT(json_integer_value(json_object_get(json_array_get(params, 0), "default")), 1000);
+    CHECK_EQ_STR(json_string_value(json_array_get(json_object_get(op, "tags"), 0)), "sleepTest");
+    CHECK_EQ_STR(json_string_value(json_object_get(json_object_get(json_object_get(op, "responses"), "422"),
+                                                   "description")),
+                 "Missing or invalid params");
+    /* a regex constraint stays after the {name} */
+    CHECK(json_object_get(p, "/users/{id}(^\\d+$)/x") != NULL);
+    op = json_object_get(json_object_get(p, "/cache/{key}"), "post");
+    params = json_object_get(op, "parameters");
+    CHECK_EQ_STR(json_string_value(json_object_get(json_array_get(params, 0), "name")), "key"); /* sorted */
+    CHECK_EQ_STR(json_string_value(json_object_get(json_array_get(params, 0), "in")), "path");
+    CHECK_EQ_STR(json_string_value(json_object_get(json_array_get(params, 1), "name")), "value");
+    CHECK_EQ_STR(json_string_value(json_object_get(json_array_get(params, 1), "in")), "query");
+    CHECK(json_object_get(json_array_get(params, 1), "default") == NULL);
+    CHECK(json_object_get(json_object_get(p, "/versions"), "get") != NULL);
+    json_decref(paths_result);
+}
+
+static void test_others(ah_app_t *app)
+{
+    ah_connection_t *c = testkit_connection_new(app);
+    json_t *r;
+
+    /* sendFile: no rendered response, params.file set */
+    r = testkit_run_action_on(c, "sendFile");
+    CHECK(r == NULL);
+    CHECK(testkit_last(app)->completed);
+    CHECK(!testkit_last(app)->rendered);
+    CHECK_EQ_STR(json_string_value(json_object_get(c->params, "file")), "logo/actionhero.png");
+    ah_connection_destroy(c);
+
+    r = testkit_run_action(app, "createChatRoom", "{\"name\": \"room\"}");
+    CHECK_EQ_STR(str(r, "error"), "Error: chat rooms are not available yet");
+    json_decref(r);
+    r = testkit_run_action(app, "cacheTest", "{\"key\": \"abc\", \"value\": \"def\"}");
+    CHECK_EQ_STR(str(r, "error"), "Error: the cache is not available yet");
+    json_decref(r);
+    r = testkit_run_action(app, "recursiveAction", NULL);
+    CHECK(json_is_true(get(r, "local")));
+    CHECK(json_is_real(get(r, "randomNumber")));
+    json_decref(r);
+}
+
 int main(void)
 {
     ah_app_t *app = testkit_app_new();
@@ -133,6 +250,8 @@ int main(void)
     test_status(app);
     test_sleep(app);
     test_unknown(app);
+    test_swagger(app);
+    test_others(app);
     CHECK_EQ_INT(testkit_app_free(app), 0);
     return check_done();
 }
