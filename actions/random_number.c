@@ -6,7 +6,7 @@
 
 #include <ah/ah.h>
 
-#include "dispatch/dispatch.h"
+#include "core/json_out.h"
 
 static int run(ah_ctx_t *ctx)
 {
@@ -14,9 +14,7 @@ static int run(ah_ctx_t *ctx)
     double n = ah_random_unit();
     char num[32], text[64];
 
-    /* shortest round-trip form, as JS prints numbers.  TODO(#2): switch to
-     * json_out_number() (src/core/json_out.h) once it has landed on main. */
-    dispatch_number_text(n, num);
+    json_out_number(n, num); /* shortest round-trip form, as JS prints it */
     snprintf(text, sizeof(text), "Your random number is %s", num);
     json_object_set_new(res, "randomNumber", json_real(n));
     json_object_set_new(res, "stringRandomNumber", json_string(text));

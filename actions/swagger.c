@@ -14,6 +14,7 @@
 
 #include "app/app.h"
 #include "core/core.h"
+#include "core/json_out.h"
 #include "dispatch/dispatch.h"
 
 /* One route as swagger sees it (method list name, path, action). */
@@ -76,8 +77,7 @@ static json_t *param_default(ah_ctx_t *ctx, const ah_input_t *in)
         return NULL;
     }
     if (json_is_object(d) || json_is_array(d)) {
-        /* TODO(#2): json_out_str() (JSON.stringify) once it has landed */
-        char *s = json_dumps(d, JSON_COMPACT | JSON_ENCODE_ANY);
+        char *s = json_out_str(d, 0, 0, NULL); /* JSON.stringify */
 
         out = json_string(s ? s : "");
         free(s);

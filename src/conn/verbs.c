@@ -18,6 +18,7 @@
 #include "app/app.h"
 #include "config/config.h"
 #include "core/core.h"
+#include "core/json_out.h"
 #include "dispatch/dispatch.h"
 #include "log/log.h"
 
@@ -162,7 +163,7 @@ static void run_verb(ah_connection_t *c, const char *verb, json_t *words, json_t
         return;
     }
     if (log_enabled(AH_LOG_DEBUG)) {
-        char *p = json_dumps(words, JSON_COMPACT);
+        char *p = json_out_str(words, 0, 0, NULL);
         json_t *data = json_pack("{s:s, s:s, s:s}", "verb", verb, "to", c->remote_ip, "params", p ? p : "[]");
 
         log_msg(AH_LOG_DEBUG, data, "[server: %s] verb", c->type);

@@ -19,6 +19,7 @@
 #include "app/app.h"
 #include "config/config.h"
 #include "core/core.h"
+#include "core/json_out.h"
 #include "log/log.h"
 
 static const char *const safe_params[] = {"file", "apiVersion", "callback", "action", "messageId", NULL};
@@ -180,76 +181,10 @@ size_t dispatch_post_variables(ah_app_t *app, const char *const **out)
     return d ? d->n_post_vars : 0;
 }
 
-/* JS Number#toString for the doubles we print ourselves (versions, random
- * numbers): the shortest %.*g that reads back to the same double, then JS's
- * notation rules (decimal for 1e-7 < |x| < 1e21, "1e+21" / "1.5e-7"
- * otherwise).  TODO(#2): use json_out_number() once src/core/json_out.c has
- * landed on main. */
+/* JS Number#toString (json_out.h does the work). */
 int dispatch_number_text(double v, char out[32])
 {
-    char tmp[40], digits[24];
-    int prec, exp10, nd = 0, len = 0, i;
-    const char *p;
-    bool neg;
-
-    if (v != v || v - v != 0)
-        return snprintf(out, 32, "%s", v != v ? "NaN" : v > 0 ? "Infinity" : "-Infinity");
-    if (v == 0)
-        return snprintf(out, 32, "0");
-    for (prec = 1; prec <= 17; prec++) {
-        snprintf(tmp, sizeof(tmp), "%.*e", prec - 1, v);
-        if (strtod(tmp, NULL) == v)
-            break;
-    }
-    /* tmp is "-d.ddddde[+-]xx": collect the digits and the exponent */
-    p = tmp;
-    neg = *p == '-';
-    if (neg)
-        p++;
-    for (; *p && *p != 'e'; p++)
-        if (*p >= '0' && *p <= '9')
-            digits[nd++] = *p;
-    while (nd > 1 && digits[nd - 1] == '0')
-        nd--;
-    digits[nd] = '\0';
-    exp10 = atoi(p + 1); /* value = 0.d1d2... * 10^(exp10+1) */
-    {
-        int n = exp10 + 1; /* JS's n: digits before the decimal point */
-        char *o = out;
-
-        if (neg)
-            o[len++] = '-';
-        if (nd <= n && n <= 21) {
-            for (i = 0; i < nd; i++)
-                o[len++] = digits[i];
-            for (; i < n; i++)
-                o[len++] = '0';
-        } else if (0 < n && n <= 21) {
-            for (i = 0; i < n; i++)
-                o[len++] = digits[i];
-            o[len++] = '.';
-            for (; i < nd; i++)
-                o[len++] = digits[i];
-        } else if (-6 < n && n <= 0) {
-            o[len++] = '0';
-            o[len++] = '.';
-            for (i = 0; i < -n; i++)
-                o[len++] = '0';
-            for (i = 0; i < nd; i++)
-                o[len++] = digits[i];
-        } else {
-            o[len++] = digits[0];
-            if (nd > 1) {
-                o[len++] = '.';
-                for (i = 1; i < nd; i++)
-                    o[len++] = digits[i];
-            }
-            len += snprintf(o + len, 32 - (size_t)len, "e%c%d", n - 1 >= 0 ? '+' : '-',
-                            n - 1 >= 0 ? n - 1 : 1 - n);
-        }
-        o[len] = '\0';
-    }
-    return len;
+    return json_out_number(v, out);
 }
 
 /* Is `s` exactly the JS text of a number (so the version was a number)? */

@@ -14,6 +14,7 @@
 
 #include "config/config.h"
 #include "core/core.h"
+#include "core/json_out.h"
 #include "log/log.h"
 
 /* Byte length of the prefix of UTF-8 `s` that holds at most `units` UTF-16
@@ -120,11 +121,10 @@ json_t *dispatch_filter_for_log(ah_app_t *app, json_t *obj, const char *filter_k
     return copy;
 }
 
-/* JSON.stringify for log fields.  TODO(#2): json_out_str() once
- * src/core/json_out.c has landed (number formatting, key order). */
+/* JSON.stringify for log fields. */
 static json_t *json_text(json_t *v)
 {
-    char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+    char *s = json_out_str(v, 0, 0, NULL);
     json_t *out = json_string(s ? s : "");
 
     free(s);
