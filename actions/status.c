@@ -33,14 +33,18 @@ static double rss_mb(void)
     return round(mb * 100) / 100;
 }
 
-/* parseInt(process.env[name]) or `dflt` when unset; false for NaN. */
-static bool env_limit(const char *name, long long dflt, long long *out)
+/* parseInt(process.env[name]); when unset, config general.<name>, else
+ * `dflt`.  False for NaN (v29 then never reports the problem). */
+static bool env_limit(ah_app_t *app, const char *name, long long dflt, long long *out)
 {
     const char *v = getenv(name);
-    char *end;
+    char *end, path[64];
+    json_t *c;
 
     if (v == NULL || v[0] == '\0') {
-        *out = dflt;
+        snprintf(path, sizeof(path), "general.%s", name);
+        c = ah_config(app, path);
+        *out = json_is_number(c) ? (long long)json_number_value(c) : dflt;
         return true;
     }
     while (*v == ' ' || *v == '\t')
@@ -61,12 +65,12 @@ static int run(ah_ctx_t *ctx)
     char msg[128];
     json_t *v;
 
-    if (env_limit("maxMemoryAlloted", 500, &max_mem) && mem > (double)max_mem) {
+    if (env_limit(app, "maxMemoryAlloted", 500, &max_mem) && mem > (double)max_mem) {
         node_status = "Node Unhealthy";
         snprintf(msg, sizeof(msg), "Using more than %lld MB of RAM/HEAP", max_mem);
         json_array_append_new(problems, json_string(msg));
     }
-    if (env_limit("maxResqueQueueLength", 1000, &max_queue) && queue_len > max_queue) {
+    if (env_limit(app, "maxResqueQueueLength", 1000, &max_queue) && queue_len > max_queue) {
         node_status = "Node Unhealthy";
         snprintf(msg, sizeof(msg), "Resque Queues over %lld jobs", max_queue);
         json_array_append_new(problems, json_string(msg));

@@ -87,12 +87,26 @@ size_t dispatch_post_variables(ah_app_t *app, const char *const **out);
 /* The "latest" version key of `name` (borrowed), or NULL if unknown. */
 const char *dispatch_latest_version(ah_app_t *app, const char *name);
 
-/* Run an action for connection `c`: `action`/`version` NULL means take them
- * from c->params.  `params_take` (may be NULL: copy c->params) becomes the
- * processor's params.  `cb` runs once, never before this returns... except
- * that synchronous actions complete before return to keep the hot path
- * cheap: cb may run *inside* this call, and ctx is freed after cb returns.
- * Returns 0 (cb will run / has run) or <0 (cb never runs). */
+/* Run an action for connection `c` (actions.md §4).  `action`/`version`
+ * NULL (or "") means take them from the params (params.action,
+ * params.apiVersion, else the latest version).  `params_take` (stolen; NULL:
+ * a copy of c->params) becomes the processor's params, with `action` and
+ * `apiVersion` keys first.
+ *
+ * `cb(ctx, arg)` runs exactly once when the processor finished.  For a
+ * synchronous action (and for every early error: unknown action, too many
+ * pending, ...) it runs INSIDE this call, to keep the hot path cheap;
+ * otherwise on a later loop turn, when the action calls ah_done().  In the
+ * callback read ctx->response (object, string or array),
+ * ctx->action_status, ctx->to_render (false: send nothing), ctx->params
+ * (processed) and dispatch_serialize_error(ctx, "<server>") for
+ * response.error; ctx and everything it owns are freed when cb returns.
+ * The connection may have been destroyed meanwhile (the client left):
+ * check c->destroyed and send nothing then.  The processor holds a
+ * reference on `c` until after cb.
+ *
+ * Returns 0 (cb will run or has run) or AH_ESTATE when the dispatcher is
+ * gone (after the stop phase): cb never runs and params_take is freed. */
 int dispatch_action(ah_connection_t *c, const char *action, const char *version,
                     json_t *params_take, dispatch_done_cb cb, void *arg);
 

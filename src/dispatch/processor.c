@@ -398,9 +398,13 @@ static void complete(struct dctx *x, enum ah_action_status status)
     case AH_STATUS_COMPLETE:
     case AH_STATUS_NONE:
         break;
-    case AH_STATUS_GENERIC_ERROR:
-        msg = xstrdup(x->fail_msg ? x->fail_msg : ah_strerror(x->fail_code ? x->fail_code : AH_EFAIL));
+    case AH_STATUS_GENERIC_ERROR: {
+        const char *m = x->fail_msg ? x->fail_msg : ah_strerror(x->fail_code ? x->fail_code : AH_EFAIL);
+
+        /* genericError: "{error}" by default, i.e. the thrown message */
+        msg = error_text(app, "genericError", "error", m, m);
         break;
+    }
     case AH_STATUS_SERVER_SHUTTING_DOWN:
         msg = error_text(app, "serverShuttingDown", NULL, NULL, "the server is shutting down");
         break;
@@ -605,25 +609,32 @@ void ah_done(ah_ctx_t *ctx)
 
 /* ---------------------------------------------------------------- start */
 
-/* JS String(v) of a param used as a lookup key; false when it is falsy. */
-static bool key_text(json_t *v, char *out, size_t n)
+/* JS String(v) of a param used as a lookup key: 1, or 0 when it is falsy,
+ * or -1 when it cannot name anything we have (too long for `out`, or a
+ * string with a NUL inside); `out` then holds a truncated form for logs. */
+static int key_text(json_t *v, char *out, size_t n)
 {
+    int len;
+
     if (!core_truthy(v))
-        return false;
-    if (json_is_string(v))
-        snprintf(out, n, "%s", json_string_value(v));
-    else if (json_is_integer(v))
-        snprintf(out, n, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-    else if (json_is_real(v)) {
+        return 0;
+    if (json_is_string(v)) {
+        len = snprintf(out, n, "%s", json_string_value(v));
+        if (strlen(json_string_value(v)) != json_string_length(v))
+            return -1;
+    } else if (json_is_integer(v)) {
+        len = snprintf(out, n, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+    } else if (json_is_real(v)) {
         char t[32];
 
         dispatch_number_text(json_real_value(v), t);
-        snprintf(out, n, "%s", t);
-    } else if (json_is_true(v))
-        snprintf(out, n, "true");
-    else
-        snprintf(out, n, "[object Object]");
-    return true;
+        len = snprintf(out, n, "%s", t);
+    } else if (json_is_true(v)) {
+        len = snprintf(out, n, "true");
+    } else {
+        len = snprintf(out, n, "[object Object]");
+    }
+    return len < 0 || (size_t)len >= n ? -1 : 1;
 }
 
 static bool blocked(const ah_action_t *a, const char *type)
@@ -662,26 +673,41 @@ static void start(struct dctx *x, const char *action, const char *version)
     char namebuf[128], verbuf[64];
     const char *name = action;
     long long simultaneous;
+    bool usable = true;
 
     ctx->action_start_time = core_now_ms();
     ctx->working = true;
     c->total_actions++;
     c->pending_actions++;
-    if (name == NULL && key_text(json_object_get(ctx->params, "action"), namebuf, sizeof(namebuf)))
-        name = namebuf;
+    /* actionName || params.action */
+    if (name != NULL && name[0] == '\0')
+        name = NULL;
+    if (name == NULL) {
+        int k = key_text(json_object_get(ctx->params, "action"), namebuf, sizeof(namebuf));
+
+        if (k != 0)
+            name = namebuf;
+        usable = k > 0;
+    }
     if (name) {
         snprintf(x->action_buf, sizeof(x->action_buf), "%s", name);
         ctx->action = x->action_buf;
     }
-    if (name && dispatch_latest_version(app, name)) {
+    if (name && usable && dispatch_latest_version(app, name)) {
         const char *ver = version;
         json_t *api_version = json_object_get(ctx->params, "apiVersion");
 
-        if (ver == NULL && key_text(api_version, verbuf, sizeof(verbuf)))
-            ver = verbuf;
+        if (ver == NULL) {
+            int k = key_text(api_version, verbuf, sizeof(verbuf));
+
+            if (k != 0)
+                ver = verbuf;
+            if (k < 0)
+                verbuf[0] = '\0'; /* matches no version */
+        }
         if (ver == NULL)
             ver = dispatch_latest_version(app, name);
-        ctx->action_template = dispatch_find(app, name, ver);
+        ctx->action_template = ver[0] ? dispatch_find(app, name, ver) : NULL;
         if (ctx->action_template)
             ctx->action = ctx->action_template->name;
         if (!core_truthy(api_version)) {

@@ -424,6 +424,45 @@ static void test_sync_cb_inside(ah_app_t *app)
     ah_connection_destroy(c);
 }
 
+static void test_odd_names(ah_app_t *app)
+{
+    ah_connection_t *c = testkit_connection_new(app);
+    struct seen s;
+    char longname[400], longver[300];
+
+    memset(&s, 0, sizeof(s));
+    /* the action from params; a NUL inside cannot name an action */
+    CHECK_EQ_INT(dispatch_action(c, NULL, NULL, json_pack("{s:s}", "action", "randomNumber"), on_done, &s), 0);
+    CHECK_EQ_INT(s.status, AH_STATUS_COMPLETE);
+    CHECK_EQ_INT(dispatch_action(c, NULL, NULL, json_pack("{s:s#}", "action", "randomNumber\0x", (size_t)14),
+                                 on_done, &s), 0);
+    CHECK_EQ_INT(s.status, AH_STATUS_UNKNOWN_ACTION);
+    /* an empty name argument falls back to params.action (actionName || ...) */
+    CHECK_EQ_INT(dispatch_action(c, "", NULL, json_pack("{s:s}", "action", "randomNumber"), on_done, &s), 0);
+    CHECK_EQ_INT(s.status, AH_STATUS_COMPLETE);
+    /* too long to be a name or a version of ours */
+    memset(longname, 'a', sizeof(longname) - 1);
+    longname[sizeof(longname) - 1] = '\0';
+    memcpy(longname, "randomNumber", 12);
+    CHECK_EQ_INT(dispatch_action(c, NULL, NULL, json_pack("{s:s}", "action", longname), on_done, &s), 0);
+    CHECK_EQ_INT(s.status, AH_STATUS_UNKNOWN_ACTION);
+    memset(longver, '1', sizeof(longver) - 1);
+    longver[sizeof(longver) - 1] = '\0';
+    memcpy(longver, "1", 1);
+    CHECK_EQ_INT(dispatch_action(c, "randomNumber", NULL, json_pack("{s:s}", "apiVersion", longver), on_done, &s),
+                 0);
+    CHECK_EQ_INT(s.status, AH_STATUS_UNKNOWN_ACTION);
+    /* a number as the action name: String(5) */
+    CHECK_EQ_INT(dispatch_action(c, NULL, NULL, json_pack("{s:i}", "action", 5), on_done, &s), 0);
+    CHECK_EQ_INT(s.status, AH_STATUS_UNKNOWN_ACTION);
+    CHECK_EQ_STR(json_string_value(json_object_get(s.log, "action")), "5");
+    /* an explicit version argument wins over params.apiVersion */
+    CHECK_EQ_INT(dispatch_action(c, "versionTest", "10", json_pack("{s:i}", "apiVersion", 1), on_done, &s), 0);
+    CHECK_EQ_INT(s.status, AH_STATUS_COMPLETE);
+    json_decref(s.log);
+    ah_connection_destroy(c);
+}
+
 /* ---------------------------------------------------------------- log line */
 
 static void test_log_line(ah_app_t *app)
@@ -526,6 +565,7 @@ int main(void)
     test_simultaneous(app);
     test_disconnect_while_pending(app);
     test_sync_cb_inside(app);
+    test_odd_names(app);
     test_log_line(app);
     CHECK_EQ_INT(testkit_app_free(app), 0);
     test_global_middleware();
