@@ -16,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <uv.h>
+
 #include "app/app.h"
 #include "config/config.h"
 #include "core/core.h"
@@ -151,11 +153,48 @@ ah_connection_t *conn_new(ah_app_t *app, const ah_server_type_t *st, const struc
     return c;
 }
 
+/* Drop a reference on the next loop turn, so that the caller of
+ * conn_start() may still read a connection a hook destroyed. */
+struct unref_later {
+    uv_timer_t timer;
+    ah_connection_t *c;
+};
+
+static void on_unref_closed(uv_handle_t *h)
+{
+    struct unref_later *u = h->data;
+
+    ah_connection_unref(u->c);
+    free(u);
+}
+
+static void on_unref_timer(uv_timer_t *t)
+{
+    uv_close((uv_handle_t *)t, on_unref_closed);
+}
+
+static void unref_later(ah_connection_t *c)
+{
+    struct unref_later *u = xcalloc(1, sizeof(*u));
+
+    if (uv_timer_init(c->app->loop, &u->timer) < 0) {
+        free(u);
+        ah_connection_unref(c);
+        return;
+    }
+    u->timer.data = u;
+    u->c = c;
+    uv_timer_start(&u->timer, on_unref_timer, 0, 0);
+}
+
 int conn_start(ah_connection_t *c)
 {
     struct conn_registry *r = conn_registry_get(c->app);
     size_t i;
 
+    /* a hook may destroy the connection: keep it readable until the caller
+     * has seen the result */
+    ah_connection_ref(c);
     for (i = 0; r && i < r->n_mws; i++) {
         const ah_connection_middleware_t *mw = r->mws[i].mw;
         int rc;
@@ -163,14 +202,18 @@ int conn_start(ah_connection_t *c)
         if (mw->create == NULL)
             continue;
         rc = mw->create(c);
+        if (c->destroyed) {
+            unref_later(c);
+            return rc < 0 ? rc : AH_ESTATE;
+        }
         if (rc < 0) {
             log_error("connection middleware `%s` refused connection %s (%s): %s", mw->name, c->id, c->type,
                       ah_strerror(rc));
+            ah_connection_unref(c);
             return rc;
         }
-        if (c->destroyed)
-            return AH_ESTATE;
     }
+    ah_connection_unref(c);
     if (c->server->log_connections) {
         json_t *data = json_pack("{s:s}", "to", c->remote_ip);
 

@@ -39,7 +39,9 @@ ah_connection_t *conn_new(ah_app_t *app, const ah_server_type_t *st, const struc
 /* Run connection create middleware (priority order), then log
  * `new connection` and send the welcome message when the server type says
  * so.  Returns 0, or <0 if a create hook refused (logged at error): the
- * caller then answers/closes and calls ah_connection_destroy(c). */
+ * caller then answers/closes and calls ah_connection_destroy(c).  If a hook
+ * destroyed the connection itself, <0 too (AH_ESTATE unless the hook
+ * returned an error) and c stays readable until the next loop turn. */
 int conn_start(ah_connection_t *c);
 
 /* Number of live connections and lookup by id. */

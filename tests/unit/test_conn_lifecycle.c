@@ -60,6 +60,15 @@ static int refuse_create(ah_connection_t *c)
     return json_is_true(json_object_get(c->params, "refuse")) ? AH_EINVAL : 0;
 }
 
+static int selfdestroy_create(ah_connection_t *c)
+{
+    if (json_is_true(json_object_get(c->params, "selfDestroy")))
+        ah_connection_destroy(c);
+    return 0;
+}
+
+static const ah_connection_middleware_t selfdestroy = {.name = "selfdestroy", .priority = 1,
+                                                      .create = selfdestroy_create};
 static const ah_connection_middleware_t m1 = {.name = "m1", .priority = 10, .create = m1_create, .destroy = m1_destroy};
 static const ah_connection_middleware_t m2 = {.name = "m2", .create = m2_create, .destroy = m2_destroy};
 static const ah_connection_middleware_t m0 = {.name = "m0", .priority = 10, .create = m0_create};
@@ -222,6 +231,22 @@ static void test_middleware(ah_app_t *app)
     ah_connection_destroy(c);
     CHECK_EQ_INT(releases, 2);
 
+    /* a create hook that destroys the connection itself */
+    {
+        bool never = false;
+
+        trace[0] = '\0';
+        c = conn_new(app, &custom, &init);
+        json_object_set_new(c->params, "selfDestroy", json_true());
+        CHECK_EQ_INT(ah_connection_middleware_add(app, &selfdestroy), 0);
+        CHECK(conn_start(c) < 0);
+        CHECK(c->destroyed);                 /* still readable this turn */
+        ah_connection_destroy(c);            /* and a no-op */
+        CHECK_EQ_INT(releases, 2);
+        testkit_run_until(app, &never);      /* freed on the next turn */
+        CHECK_EQ_INT(releases, 3);
+    }
+
     /* re-adding replaces (no double run); equal priorities keep order */
     CHECK_EQ_INT(ah_connection_middleware_add(app, &m0), 0);
     CHECK_EQ_INT(ah_connection_middleware_add(app, &m2), 0);
@@ -229,6 +254,7 @@ static void test_middleware(ah_app_t *app)
     c = conn_new(app, &custom, &init);
     CHECK_EQ_INT(conn_start(c), 0);
     CHECK_EQ_STR(trace, "m1.create,m0.create,m2.create,refuse.create(after m1)");
+    CHECK_EQ_INT(json_array_size(sent), 2); /* welcomed */
     ah_connection_destroy(c);
     json_decref(sent);
 }
