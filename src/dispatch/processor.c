@@ -399,7 +399,8 @@ static void complete(struct dctx *x, enum ah_action_status status)
     case AH_STATUS_NONE:
         break;
     case AH_STATUS_GENERIC_ERROR: {
-        const char *m = x->fail_msg ? x->fail_msg : ah_strerror(x->fail_code ? x->fail_code : AH_EFAIL);
+        const char *m = x->fail_msg && x->fail_msg[0] ? x->fail_msg
+                        : ah_strerror(x->fail_code ? x->fail_code : AH_EFAIL);
 
         /* genericError: "{error}" by default, i.e. the thrown message */
         msg = error_text(app, "genericError", "error", m, m);
@@ -609,6 +610,16 @@ void ah_done(ah_ctx_t *ctx)
 
 /* ---------------------------------------------------------------- start */
 
+static void copy_trunc(char *dst, size_t n, const char *src)
+{
+    size_t len = strlen(src);
+
+    if (len >= n)
+        len = n - 1;
+    memcpy(dst, src, len);
+    dst[len] = '\0';
+}
+
 /* JS String(v) of a param used as a lookup key: 1, or 0 when it is falsy,
  * or -1 when it cannot name anything we have (too long for `out`, or a
  * string with a NUL inside); `out` then holds a truncated form for logs. */
@@ -672,6 +683,7 @@ static void start(struct dctx *x, const char *action, const char *version)
     json_t *pv;
     char namebuf[128], verbuf[64];
     const char *name = action;
+    const char *latest;
     long long simultaneous;
     bool usable = true;
 
@@ -690,10 +702,10 @@ static void start(struct dctx *x, const char *action, const char *version)
         usable = k > 0;
     }
     if (name) {
-        snprintf(x->action_buf, sizeof(x->action_buf), "%s", name);
+        copy_trunc(x->action_buf, sizeof(x->action_buf), name);
         ctx->action = x->action_buf;
     }
-    if (name && usable && dispatch_latest_version(app, name)) {
+    if (name && usable && (latest = dispatch_latest_version(app, name)) != NULL) {
         const char *ver = version;
         json_t *api_version = json_object_get(ctx->params, "apiVersion");
 
@@ -706,7 +718,7 @@ static void start(struct dctx *x, const char *action, const char *version)
                 verbuf[0] = '\0'; /* matches no version */
         }
         if (ver == NULL)
-            ver = dispatch_latest_version(app, name);
+            ver = latest;
         ctx->action_template = ver[0] ? dispatch_find(app, name, ver) : NULL;
         if (ctx->action_template)
             ctx->action = ctx->action_template->name;
@@ -756,7 +768,7 @@ int dispatch_action_ex(ah_connection_t *c, const char *action, const char *versi
     ah_connection_ref(c);
     ctx->to_process = true;
     ctx->to_render = true;
-    snprintf(ctx->message_id, sizeof(ctx->message_id), "%s", c->message_id[0] ? c->message_id : "0");
+    copy_trunc(ctx->message_id, sizeof(ctx->message_id), c->message_id[0] ? c->message_id : "0");
     /* {action: null, apiVersion: null, ...connection.params} */
     ctx->params = json_object();
     json_object_set_new(ctx->params, "action", json_null());
