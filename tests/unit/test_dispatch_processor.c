@@ -316,6 +316,55 @@ static void test_async(ah_app_t *app)
     json_decref(r);
 }
 
+static void test_inline(ah_app_t *app)
+{
+    json_t *r;
+    size_t before = conn_count(app);
+
+    r = testkit_run_action(app, "inlineTest", "{\"target\": \"connInfoTest\", \"targetParams\": {\"x\": 1, "
+                                              "\"y\": 2}}");
+    CHECK(json_is_true(get(r, "cbAfterReturn"))); /* never inside the call */
+    CHECK(json_is_null(get(r, "inlineError")));
+    CHECK_EQ_STR(str(r, "inlineResponse.type"), "in-line-action");
+    CHECK_EQ_STR(str(r, "inlineResponse.remoteIP"), "0");
+    CHECK_EQ_STR(str(r, "inlineResponse.remotePort"), "0");
+    CHECK(json_is_true(get(r, "inlineResponse.remotePortIsString")));
+    CHECK(json_is_false(get(r, "inlineResponse.canChat")));
+    CHECK_EQ_INT(json_integer_value(get(r, "inlineResponse.params.x")), 1);
+    CHECK(get(r, "inlineResponse.params.y") == NULL); /* scrubbed */
+    json_decref(r);
+    /* the in-line connections are destroyed; only the test's own remain */
+    CHECK_EQ_INT(conn_count(app), before + 1);
+
+    /* an error: thrown as Error(String(response.error)) */
+    r = testkit_run_action(app, "inlineTest", "{\"target\": \"nope\"}");
+    CHECK_EQ_STR(str(r, "inlineError"), "Error: unknown action or invalid apiVersion");
+    json_decref(r);
+    r = testkit_run_action(app, "inlineTest", "{\"target\": \"errorSetTest\"}");
+    CHECK_EQ_STR(str(r, "inlineError"), "custom error 7");
+    json_decref(r);
+    r = testkit_run_action(app, "inlineTest", "{\"target\": \"errorObjectTest\"}");
+    CHECK_EQ_STR(str(r, "inlineError"), "[object Object]");
+    json_decref(r);
+    /* string responses come back as they are, also when replaced by an error */
+    r = testkit_run_action(app, "inlineTest", "{\"target\": \"stringResponseTest\", \"targetParams\": "
+                                              "{\"fail\": 1}}");
+    CHECK(json_is_null(get(r, "inlineError")));
+    CHECK_EQ_STR(str(r, "inlineResponse"), "Error: string failed");
+    json_decref(r);
+    /* async targets and versions */
+    r = testkit_run_action(app, "inlineTest", "{\"target\": \"versionTest\", \"targetVersion\": \"10\"}");
+    CHECK_EQ_STR(str(r, "inlineResponse.version"), "10");
+    json_decref(r);
+    r = testkit_run_action(app, "inlineTest", "{\"target\": \"asyncTest\"}");
+    CHECK(json_is_true(get(r, "inlineResponse.async")));
+    json_decref(r);
+    r = testkit_run_action(app, "inlineTest", "{\"target\": \"inlineTest\", \"targetParams\": {\"target\": "
+                                              "\"randomNumber\"}}");
+    CHECK(json_is_real(get(r, "inlineResponse.inlineResponse.randomNumber")));
+    json_decref(r);
+}
+
 /* ---------------------------------------------------------------- direct */
 
 struct seen {
@@ -562,6 +611,7 @@ int main(void)
     test_versions(app);
     test_named_middleware(app);
     test_async(app);
+    test_inline(app);
     test_simultaneous(app);
     test_disconnect_while_pending(app);
     test_sync_cb_inside(app);
