@@ -663,6 +663,56 @@ static void on_disconnect(const redisAsyncContext *cac, int status)
     schedule_retry(c);
 }
 
+/* hiredis 0.14's libuv adapter drops poll errors (`if (status != 0)
+ * return;`), but libuv reports a refused connect or a reset socket exactly
+ * that way (an error status, the handle already stopped), so the context
+ * would hang until a timeout.  We keep the adapter's attach and cleanup (its
+ * redisLibuvEvents and the uv_close) and install event hooks whose callback
+ * lets hiredis read or write anyway on an error, so that it sees the socket
+ * error itself (what later hiredis versions do). */
+static void on_poll(uv_poll_t *h, int status, int events)
+{
+    redisLibuvEvents *p = h->data;
+    int ev = status < 0 ? p->events : events;
+
+    if (p->context != NULL && (ev & UV_READABLE))
+        redisAsyncHandleRead(p->context);
+    if (p->context != NULL && (ev & UV_WRITABLE))
+        redisAsyncHandleWrite(p->context);
+}
+
+static void poll_update(redisLibuvEvents *p)
+{
+    if (p->events)
+        uv_poll_start(&p->handle, p->events, on_poll);
+    else
+        uv_poll_stop(&p->handle);
+}
+
+static void ev_add_read(void *d)
+{
+    ((redisLibuvEvents *)d)->events |= UV_READABLE;
+    poll_update(d);
+}
+
+static void ev_del_read(void *d)
+{
+    ((redisLibuvEvents *)d)->events &= ~UV_READABLE;
+    poll_update(d);
+}
+
+static void ev_add_write(void *d)
+{
+    ((redisLibuvEvents *)d)->events |= UV_WRITABLE;
+    poll_update(d);
+}
+
+static void ev_del_write(void *d)
+{
+    ((redisLibuvEvents *)d)->events &= ~UV_WRITABLE;
+    poll_update(d);
+}
+
 static void conn_connect(struct rconn *c, const char *ip)
 {
     const struct store_config *cfg = &c->r->s->cfg;
@@ -688,7 +738,12 @@ static void conn_connect(struct rconn *c, const char *ip)
         schedule_retry(c);
         return;
     }
+    ac->ev.addRead = ev_add_read;
+    ac->ev.delRead = ev_del_read;
+    ac->ev.addWrite = ev_add_write;
+    ac->ev.delWrite = ev_del_write;
     ac->data = c;
+    /* (setting the connect callback starts waiting for writability) */
     redisAsyncSetConnectCallback(ac, on_connect);
     redisAsyncSetDisconnectCallback(ac, on_disconnect);
     c->ac = ac;
