@@ -107,10 +107,14 @@ test: deps-test
 	    $(UNIT_BINS:$(O)/%=build/asan/%)
 	@sh tests/run-all.sh
 
-bench: deps all
+$(O)/bench/floor: bench/floor/floor.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CSTD) -O2 $(WARN) -o $@ $< $(shell pkg-config --cflags --libs libuv)
+
+bench: deps all $(O)/bench/floor
 	@sh bench/run.sh
 
-bench-smoke: deps all
+bench-smoke: deps all $(O)/bench/floor
 	@sh bench/run.sh --smoke
 
 clean:
