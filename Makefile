@@ -12,7 +12,7 @@
 
 CC      ?= cc
 O       ?= build
-PKGS    := libuv jansson libsodium libcrypto libpcre2-8
+PKGS    := libuv jansson libsodium libcrypto libpcre2-8 hiredis
 DEPS    := build/deps
 
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
