@@ -10,6 +10,7 @@
 #ifndef AH_TESTS_UNIT_TEST_WS_HARNESS_H
 #define AH_TESTS_UNIT_TEST_WS_HARNESS_H
 
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -172,6 +173,7 @@ static inline int harness_init(struct harness *h, const char *config)
     json_error_t err;
 
     memset(h, 0, sizeof(*h));
+    signal(SIGPIPE, SIG_IGN);  /* as the server's main() does */
     core_init();
     uv_loop_init(&h->loop);
     h->app = app_new(&h->loop);
