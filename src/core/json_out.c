@@ -1,0 +1,470 @@
+/*
+ * json_out.c - JSON text byte-compatible with JSON.stringify(value, null, n).
+ *
+ * Everything is written straight into the caller's struct buf: the only
+ * allocation besides the buffer's growth is a sort array for objects with
+ * more than OUT_STACK_KEYS array-index keys (JS orders those first).
+ *
+ * Numbers follow ECMAScript Number::toString: the shortest digit string s
+ * (k digits, exponent n: value = s * 10^(n-k)) that reads back as the same
+ * double, the closest one when several have k digits.  We find it with
+ * glibc's correctly rounded printf/strtod:
+ *
+ *  - integral values below 2^53 are exact as printed;
+ *  - otherwise, for normal doubles, the 15-digit rounding is the answer
+ *    whenever it round-trips (an interval of one ulp holds at most one
+ *    15-digit decimal, so a shorter answer pads to exactly this one);
+ *  - else the 16-digit rounding, or, when it falls just outside the
+ *    rounding interval (the narrow side below a power of two), its
+ *    neighbour on the other side of the value;
+ *  - else 17 digits, which always round-trip;
+ *  - subnormals have a wide relative interval, so they try 1..17 digits.
+ */
+#include "core/json_out.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define OUT_STACK_KEYS 32
+#define OUT_MAX_INDENT 10
+
+/* ------------------------------------------------------------- numbers */
+
+/* Round `v` (> 0, finite) to `prec` significant digits: digits without
+ * trailing zeros into dig (NUL-terminated), returns the decimal exponent
+ * n (value = 0.dig * 10^n) and the round-tripped double in *back. */
+static int round_digits(double v, int prec, char *dig, int *ndig, double *back)
+{
+    char tmp[40];
+    int len, i, k = 0, e;
+    char *end;
+
+    len = snprintf(tmp, sizeof(tmp), "%.*e", prec - 1, v);
+    (void)len;
+    *back = strtod(tmp, NULL);
+    for (i = 0; tmp[i] && tmp[i] != 'e'; i++)
+        if (tmp[i] >= '0' && tmp[i] <= '9')
+            dig[k++] = tmp[i];
+    e = (int)strtol(tmp + i + 1, &end, 10);
+    while (k > 1 && dig[k - 1] == '0')
+        k--;
+    dig[k] = '\0';
+    *ndig = k;
+    return e + 1;
+}
+
+/* Add +1 or -1 to the last of the `prec` digits in dig (padded with zeros
+ * to prec), keeping *n consistent.  Used only for 16-digit neighbours. */
+static void step_digits(char *dig, int *ndig, int *n, int prec, int dir)
+{
+    int i;
+
+    for (i = *ndig; i < prec; i++)
+        dig[i] = '0';
+    *ndig = prec;
+    i = prec - 1;
+    if (dir > 0) {
+        while (i >= 0 && dig[i] == '9')
+            dig[i--] = '0';
+        if (i < 0) {            /* 999.. -> 1000.. */
+            memmove(dig + 1, dig, (size_t)prec - 1);
+            dig[0] = '1';
+            (*n)++;
+        } else {
+            dig[i]++;
+        }
+    } else {
+        while (i >= 0 && dig[i] == '0')
+            dig[i--] = '9';
+        dig[i]--;               /* dig[0] >= '1' so i >= 0 */
+        if (dig[0] == '0') {    /* 1000.. -> 0999.. : renormalise */
+            memmove(dig, dig + 1, (size_t)prec - 1);
+            dig[prec - 1] = '9';
+            (*n)--;
+        }
+    }
+    while (*ndig > 1 && dig[*ndig - 1] == '0')
+        (*ndig)--;
+    dig[*ndig] = '\0';
+}
+
+static double digits_value(const char *dig, int n)
+{
+    char tmp[48];
+
+    snprintf(tmp, sizeof(tmp), "0.%se%d", dig, n);
+    return strtod(tmp, NULL);
+}
+
+/* Shortest digits of v > 0 (finite): returns n, digits in dig/ndig. */
+static int shortest(double v, char *dig, int *ndig)
+{
+    double back;
+    int n, p;
+
+    if (v < 9007199254740992.0 && v == floor(v)) {
+        uint64_t u = (uint64_t)v;
+        char tmp[24];
+        int len = 0, k;
+
+        while (u) {
+            tmp[len++] = (char)('0' + u % 10);
+            u /= 10;
+        }
+        for (k = 0; k < len; k++)
+            dig[k] = tmp[len - 1 - k];
+        n = len;
+        while (len > 1 && dig[len - 1] == '0')
+            len--;
+        dig[len] = '\0';
+        *ndig = len;
+        return n;
+    }
+    if (v < 2.2250738585072014e-308) {  /* subnormal */
+        for (p = 1; p < 17; p++) {
+            n = round_digits(v, p, dig, ndig, &back);
+            if (back == v)
+                return n;
+        }
+        return round_digits(v, 17, dig, ndig, &back);
+    }
+    n = round_digits(v, 15, dig, ndig, &back);
+    if (back == v)
+        return n;
+    n = round_digits(v, 16, dig, ndig, &back);
+    if (back == v)
+        return n;
+    step_digits(dig, ndig, &n, 16, back < v ? 1 : -1);
+    if (digits_value(dig, n) == v)
+        return n;
+    return round_digits(v, 17, dig, ndig, &back);
+}
+
+int json_out_number(double d, char *out)
+{
+    char dig[24];
+    int k, n, len = 0, i, e;
+
+    if (d != d) {
+        memcpy(out, "NaN", 4);
+        return 3;
+    }
+    if (d == 0) {
+        memcpy(out, "0", 2);
+        return 1;
+    }
+    if (d < 0) {
+        out[len++] = '-';
+        d = -d;
+    }
+    if (isinf(d)) {
+        memcpy(out + len, "Infinity", 9);
+        return len + 8;
+    }
+    n = shortest(d, dig, &k);
+    if (k <= n && n <= 21) {
+        memcpy(out + len, dig, (size_t)k);
+        len += k;
+        for (i = k; i < n; i++)
+            out[len++] = '0';
+    } else if (0 < n && n <= 21) {
+        memcpy(out + len, dig, (size_t)n);
+        len += n;
+        out[len++] = '.';
+        memcpy(out + len, dig + n, (size_t)(k - n));
+        len += k - n;
+    } else if (-6 < n && n <= 0) {
+        out[len++] = '0';
+        out[len++] = '.';
+        for (i = 0; i < -n; i++)
+            out[len++] = '0';
+        memcpy(out + len, dig, (size_t)k);
+        len += k;
+    } else {
+        out[len++] = dig[0];
+        if (k > 1) {
+            out[len++] = '.';
+            memcpy(out + len, dig + 1, (size_t)(k - 1));
+            len += k - 1;
+        }
+        out[len++] = 'e';
+        e = n - 1;
+        out[len++] = e < 0 ? '-' : '+';
+        if (e < 0)
+            e = -e;
+        if (e >= 100)
+            out[len++] = (char)('0' + e / 100);
+        if (e >= 10)
+            out[len++] = (char)('0' + e / 10 % 10);
+        out[len++] = (char)('0' + e % 10);
+    }
+    out[len] = '\0';
+    return len;
+}
+
+/* ------------------------------------------------------------- writer */
+
+/* Room for n more bytes; the caller advances b->len itself. */
+static inline char *room(struct buf *b, size_t n)
+{
+    if (b->cap == 0 || b->cap - b->len <= n)
+        buf_grow(b, n);
+    return b->data + b->len;
+}
+
+static inline void put(struct buf *b, const char *s, size_t n)
+{
+    memcpy(room(b, n), s, n);
+    b->len += n;
+}
+
+static inline void putc1(struct buf *b, char c)
+{
+    *room(b, 1) = c;
+    b->len++;
+}
+
+/* Which bytes need escaping: 0 none, else the escape letter or 'u'. */
+static const char esc_tab[256] = {
+    'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'b', 't', 'n', 'u', 'f', 'r', 'u', 'u',
+    'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u',
+    0, 0, '"', 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, '\\', 0, 0, 0,
+};
+
+static void put_string(struct buf *b, const char *s, size_t n, int opts)
+{
+    static const char hex[] = "0123456789abcdef";
+    const unsigned char *p = (const unsigned char *)s, *end = p + n, *run;
+
+    putc1(b, '"');
+    while (p < end) {
+        run = p;
+        while (p < end && !esc_tab[*p] &&
+               !(*p == 0xE2 && (opts & JSON_OUT_ESCAPE_LS_PS)))
+            p++;
+        if (p > run)
+            put(b, (const char *)run, (size_t)(p - run));
+        if (p == end)
+            break;
+        if (*p == 0xE2) {
+            if (end - p >= 3 && p[1] == 0x80 && (p[2] == 0xA8 || p[2] == 0xA9)) {
+                put(b, p[2] == 0xA8 ? "\\u2028" : "\\u2029", 6);
+                p += 3;
+            } else {
+                putc1(b, (char)*p++);
+            }
+            continue;
+        }
+        if (esc_tab[*p] == 'u') {
+            char *o = room(b, 6);
+
+            o[0] = '\\';
+            o[1] = 'u';
+            o[2] = '0';
+            o[3] = '0';
+            o[4] = hex[*p >> 4];
+            o[5] = hex[*p & 15];
+            b->len += 6;
+        } else {
+            char *o = room(b, 2);
+
+            o[0] = '\\';
+            o[1] = esc_tab[*p];
+            b->len += 2;
+        }
+        p++;
+    }
+    putc1(b, '"');
+}
+
+static void newline(struct buf *b, int indent, int depth)
+{
+    size_t n = (size_t)indent * (size_t)depth;
+    char *o = room(b, n + 1);
+
+    o[0] = '\n';
+    memset(o + 1, ' ', n);
+    b->len += n + 1;
+}
+
+/* Canonical array index ("0", "17"; not "01", "-1", >= 2^32 - 1). */
+static bool key_index(const char *k, size_t n, uint32_t *out)
+{
+    uint64_t v = 0;
+    size_t i;
+
+    if (n == 0 || n > 10 || (k[0] == '0' && n > 1))
+        return false;
+    for (i = 0; i < n; i++) {
+        if (k[i] < '0' || k[i] > '9')
+            return false;
+        v = v * 10 + (uint64_t)(k[i] - '0');
+    }
+    if (v >= 4294967295ULL)
+        return false;
+    *out = (uint32_t)v;
+    return true;
+}
+
+struct ikey {
+    uint32_t idx;
+    void *iter;
+};
+
+static int cmp_ikey(const void *a, const void *b)
+{
+    const struct ikey *x = a, *y = b;
+
+    return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+static void put_value(struct buf *b, const json_t *v, int indent, int opts, int depth);
+
+static void put_member(struct buf *b, void *iter, int indent, int opts, int depth, bool *first)
+{
+    if (!*first)
+        putc1(b, ',');
+    *first = false;
+    if (indent)
+        newline(b, indent, depth + 1);
+    put_string(b, json_object_iter_key(iter), json_object_iter_key_len(iter), opts);
+    if (indent)
+        put(b, ": ", 2);
+    else
+        putc1(b, ':');
+    put_value(b, json_object_iter_value(iter), indent, opts, depth + 1);
+}
+
+static void put_object(struct buf *b, const json_t *o, int indent, int opts, int depth)
+{
+    /* jansson's iterator API takes a non-const object but does not modify it. */
+    json_t *obj = (json_t *)(uintptr_t)o;
+    struct ikey stack[OUT_STACK_KEYS], *keys = stack;
+    size_t nidx = 0, i;
+    uint32_t idx;
+    void *it;
+    bool first = true;
+
+    if (json_object_size(obj) == 0) {
+        put(b, "{}", 2);
+        return;
+    }
+    putc1(b, '{');
+    for (it = json_object_iter(obj); it; it = json_object_iter_next(obj, it))
+        if (key_index(json_object_iter_key(it), json_object_iter_key_len(it), &idx))
+            nidx++;
+    if (nidx) {
+        if (nidx > OUT_STACK_KEYS)
+            keys = xmalloc(nidx * sizeof(*keys));
+        i = 0;
+        for (it = json_object_iter(obj); it; it = json_object_iter_next(obj, it))
+            if (key_index(json_object_iter_key(it), json_object_iter_key_len(it), &idx)) {
+                keys[i].idx = idx;
+                keys[i].iter = it;
+                i++;
+            }
+        qsort(keys, nidx, sizeof(*keys), cmp_ikey);
+        for (i = 0; i < nidx; i++)
+            put_member(b, keys[i].iter, indent, opts, depth, &first);
+        if (keys != stack)
+            free(keys);
+    }
+    for (it = json_object_iter(obj); it; it = json_object_iter_next(obj, it)) {
+        if (nidx && key_index(json_object_iter_key(it), json_object_iter_key_len(it), &idx))
+            continue;
+        put_member(b, it, indent, opts, depth, &first);
+    }
+    if (indent)
+        newline(b, indent, depth);
+    putc1(b, '}');
+}
+
+static void put_array(struct buf *b, const json_t *a, int indent, int opts, int depth)
+{
+    size_t i, n = json_array_size(a);
+
+    if (n == 0) {
+        put(b, "[]", 2);
+        return;
+    }
+    putc1(b, '[');
+    for (i = 0; i < n; i++) {
+        if (i)
+            putc1(b, ',');
+        if (indent)
+            newline(b, indent, depth + 1);
+        put_value(b, json_array_get(a, i), indent, opts, depth + 1);
+    }
+    if (indent)
+        newline(b, indent, depth);
+    putc1(b, ']');
+}
+
+static void put_value(struct buf *b, const json_t *v, int indent, int opts, int depth)
+{
+    char num[40];
+    int len;
+
+    switch (json_typeof(v)) {
+    case JSON_OBJECT:
+        put_object(b, v, indent, opts, depth);
+        break;
+    case JSON_ARRAY:
+        put_array(b, v, indent, opts, depth);
+        break;
+    case JSON_STRING:
+        put_string(b, json_string_value(v), json_string_length(v), opts);
+        break;
+    case JSON_INTEGER:
+        len = snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+        put(b, num, (size_t)len);
+        break;
+    case JSON_REAL: {
+        double d = json_real_value(v);
+
+        if (d != d || isinf(d))
+            put(b, "null", 4);
+        else
+            put(b, num, (size_t)json_out_number(d, num));
+        break;
+    }
+    case JSON_TRUE:
+        put(b, "true", 4);
+        break;
+    case JSON_FALSE:
+        put(b, "false", 5);
+        break;
+    case JSON_NULL:
+    default:
+        put(b, "null", 4);
+        break;
+    }
+}
+
+void json_out(struct buf *b, const json_t *v, int indent, int opts)
+{
+    if (indent < 0)
+        indent = 0;
+    if (indent > OUT_MAX_INDENT)
+        indent = OUT_MAX_INDENT;
+    if (v == NULL)
+        put(b, "null", 4);
+    else
+        put_value(b, v, indent, opts, 0);
+    room(b, 0)[0] = '\0';
+}
+
+char *json_out_str(const json_t *v, int indent, int opts, size_t *len)
+{
+    struct buf b = BUF_INIT;
+
+    buf_init(&b);
+    json_out(&b, v, indent, opts);
+    return buf_detach(&b, len);
+}
