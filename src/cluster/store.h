@@ -110,6 +110,10 @@ typedef void (*store_cb)(int status, const struct store_reply *reply, void *arg)
  * `reply` is. */
 const char *store_strerror(int status, const struct store_reply *reply);
 
+/* The status a reply stands for: 0, or for an error reply AH_ELIMIT ("OOM
+ * ...") or AH_EFAIL.  For the elements of a batch's reply. */
+int store_reply_status_of(const struct store_reply *r);
+
 /* Owned replies (memory backend, scripts, copies). */
 struct store_reply *store_reply_nil(void);
 struct store_reply *store_reply_int(long long v);

@@ -79,7 +79,6 @@ void store_defer(struct store *s, store_cb cb, void *arg, int status, struct sto
 /* Same, with the status derived from the reply (error reply -> AH_EFAIL, or
  * AH_ELIMIT for "OOM ..."). */
 void store_complete(struct store *s, store_cb cb, void *arg, struct store_reply *reply_take);
-int store_reply_status_of(const struct store_reply *r);
 /* Deliver a pub/sub message on the next loop turn (memory backend), or now
  * (from a hiredis callback). */
 void store_deliver_later(struct store *s, const char *channel, const char *msg, size_t len);
