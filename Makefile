@@ -67,6 +67,9 @@ $(O)/obj/gen/%.o: $(O)/gen/%.c
 	$(CC) $(CFLAGS_ALL) -c $< -o $@
 FORCE:
 
+# Keep the unit tests' object files (make would delete them as intermediates).
+.SECONDARY:
+
 # Whole-archive so that every core initializer in libah.a is linked (the
 # registry references them, but keep the rule simple and explicit).
 $(O)/actionhero: $(O)/obj/src/main.o $(O)/obj/gen/registry.o $(OBJ_USER) $(LIB)
@@ -98,7 +101,8 @@ unit-asan: asan
 	    SAN="-fsanitize=address,undefined -fno-sanitize-recover=all" unit
 
 # make test: both variants, every suite, one summary line at the end.
-test: deps-test
+test:
+	@sh tools/deps.sh browser
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory asan
 	@$(MAKE) --no-print-directory $(UNIT_BINS)

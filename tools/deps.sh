@@ -83,4 +83,15 @@ test|browser)
     fi
     ;;
 esac
+case "$what" in
+browser)
+    # the browser tests drive /usr/bin/chromium (Debian) with playwright-core;
+    # playwright never downloads a browser of its own here
+    if [ ! -d "$top/tests/node_modules/playwright-core" ]; then
+        echo "deps: npm install in tests/ (playwright-core)"
+        (cd "$top/tests" && npm install --no-audit --no-fund --silent >/dev/null)
+    fi
+    [ -x /usr/bin/chromium ] || { echo "deps: /usr/bin/chromium is missing after installing chromium" >&2; exit 1; }
+    ;;
+esac
 exit 0

@@ -94,10 +94,15 @@ extern const char ah_valid_stop_[];
 
 /* Formatter: return a NEW reference to the formatted value (may be
  * json_incref(value)).  To fail ("throw"), call ah_fail(ctx, ...) and return
- * NULL: the error text becomes a validator error for this input. */
+ * NULL: as in v29 (a throwing formatter is not caught per input), params
+ * processing stops and the action ends with that text as a generic error.
+ * NULL without ah_fail() makes the param absent ("undefined").
+ * A validator may also call ah_fail(): its text is recorded as that
+ * validator's error (a throwing validator). */
 typedef json_t *(*ah_format_fn)(ah_ctx_t *ctx, const char *name, json_t *value);
 
-/* Default computed at run time: return a NEW reference. */
+/* Default computed at run time: return a NEW reference (NULL: no default;
+ * NULL after ah_fail(): a generic error, like a throwing formatter). */
 typedef json_t *(*ah_default_fn)(ah_ctx_t *ctx, const char *name);
 
 struct ah_input {

@@ -50,6 +50,11 @@ bool ws_owns_path(ah_app_t *app, const char *path, size_t len);
 int ws_upgrade(ah_app_t *app, uv_tcp_t *tcp, const struct ws_upgrade_req *req,
                const char *rest, size_t restlen, int *status, const char **body);
 
+/* Extra headers ("name: value\r\n" lines, static, may be "") for an error
+ * status returned by ws_upgrade(): a 426 carries `Sec-WebSocket-Version: 13`
+ * (RFC 6455 §4.4) and Primus's no-cache headers.  The body is text/plain. */
+const char *ws_upgrade_error_headers(int status);
+
 /* Answer a plain request under the Primus path (web.md §11): fills the
  * status, content type, extra headers ("name: value\r\n" lines, may be "")
  * and body (borrowed static or app-owned memory). */

@@ -1,0 +1,601 @@
+/*
+ * conn.c - one websocket: the libuv stream, wslay, the outbound buffer.
+ *
+ * Input.  uv_read fills the server's shared read buffer (a read is consumed
+ * completely before the next one starts, so one buffer serves every
+ * connection); wslay_event_recv() then pulls those bytes through
+ * on_wslay_recv() until they are gone (WOULDBLOCK).  wslay runs without
+ * message buffering: it parses frames, unmasks, checks masking, reserved
+ * bits and opcodes, fragmentation order, control frame sizes, UTF-8 of text
+ * (across fragments) and of close reasons, answers pings and echoes close
+ * frames; we assemble data messages in a per-connection buffer that is
+ * reused, after checking the announced frame length against
+ * websocket.maxPayload before any byte is stored (close 1009).
+ *
+ * What wslay 1.1.1 does not do the way RFC 6455 and the `ws` library want,
+ * and is handled here:
+ *  - a frame-level error (control frame over 125 bytes or fragmented,
+ *    non-minimal or 63-bit length) makes wslay queue a close frame without
+ *    status code and give up; we send 1002 instead and drop the TCP
+ *    connection once it is written;
+ *  - a close frame with a 1-byte payload is echoed by wslay; it is a
+ *    protocol error (1002);
+ *  - close codes 1012-1014 (registered after RFC 6455, accepted by ws) are
+ *    refused by wslay; we echo them.
+ *
+ * Output.  Server frames are not masked, so data frames are written
+ * straight into `out` (header + payload, one copy); wslay only produces the
+ * control frames (pong, close) through on_wslay_send(), which appends to the
+ * same buffer.  Since that callback always takes everything, wslay never
+ * holds half a frame and the two sources cannot interleave inside a frame.
+ * `out` accumulates while `inflight` is being written by uv_write; when the
+ * write completes they swap.  Both are bounded together by
+ * websocket.maxOutboundBytes: a client that does not read is disconnected
+ * when that would be exceeded, so it costs at most that much memory and
+ * never delays anyone else.
+ *
+ * Lifetime.  Nothing is freed inside a callback chain: ws_conn_abort()
+ * starts uv_close() on the TCP handle and the close timer, and the memory
+ * goes in the last close callback.  `dead` stops all further processing.
+ */
+#include <string.h>
+
+#include "app/app.h"
+#include "log/log.h"
+#include "ws/ws_internal.h"
+
+static void start_write(struct ws_conn *c);
+static void maybe_finish(struct ws_conn *c);
+
+/* ---------------------------------------------------------------- buffers */
+
+static bool out_room(struct ws_conn *c, size_t n)
+{
+    size_t queued = c->out.len + c->inflight.len;
+
+    return n <= c->srv->cfg.max_outbound && queued <= c->srv->cfg.max_outbound - n;
+}
+
+static void overflow(struct ws_conn *c, size_t n)
+{
+    char ip[64] = "";
+
+    if (c->ac)
+        snprintf(ip, sizeof(ip), "%s", c->ac->remote_ip);
+    ws_warn(c->srv, "[server: websocket] dropping a client that does not read: "
+            "outbound buffer full to=%s queued=%zu adding=%zu limit=%zu",
+            ip[0] ? ip : "?", c->out.len + c->inflight.len, n, c->srv->cfg.max_outbound);
+    ws_conn_abort(c);
+}
+
+/* Give back the memory of a buffer that grew large for one message. */
+static void buf_recycle(struct buf *b)
+{
+    if (b->cap > WS_KEEP_BUF)
+        buf_release(b);
+    else
+        buf_reset(b);
+}
+
+size_t ws_conn_queued(const struct ws_conn *c)
+{
+    return c->out.len + c->inflight.len;
+}
+
+/* ----------------------------------------------------------------- close */
+
+static void on_handle_close(uv_handle_t *h)
+{
+    struct ws_conn *c = h->data;
+    struct ws_server *srv = c->srv;
+
+    if (--c->open_handles > 0)
+        return;
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        srv->conns = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    srv->n_conns--;
+    wslay_event_context_free(c->wslay);
+    buf_release(&c->msg);
+    buf_release(&c->out);
+    buf_release(&c->inflight);
+    free(c->tcp);
+    free(c);
+    ws_server_maybe_free(srv);
+}
+
+void ws_conn_abort(struct ws_conn *c)
+{
+    if (c->dead)
+        return;
+    c->dead = true;
+    wslay_event_shutdown_read(c->wslay);
+    wslay_event_shutdown_write(c->wslay);
+    if (c->open_handles == 0)
+        return;  /* not started: ws_upgrade() gives the handle back */
+    uv_read_stop((uv_stream_t *)c->tcp);
+    /* The Actionhero connection is destroyed now (destroy middleware, room
+     * leaves); its goodbye sees `dead` and does nothing. */
+    if (c->mode == WS_MODE_ACTIONHERO)
+        ws_messages_on_close(c);
+    uv_close((uv_handle_t *)c->tcp, on_handle_close);
+    uv_close((uv_handle_t *)&c->close_timer, on_handle_close);
+}
+
+static void on_close_timeout(uv_timer_t *t)
+{
+    struct ws_conn *c = t->data;
+
+    log_debug("[server: websocket] close handshake timed out");
+    ws_conn_abort(c);
+}
+
+/* A close frame is queued (by us or by wslay): no more data, and the TCP
+ * connection goes at the latest after websocket.closeTimeout. */
+static void closing(struct ws_conn *c)
+{
+    if (c->close_queued)
+        return;
+    c->close_queued = true;
+    if (c->open_handles > 0)
+        uv_timer_start(&c->close_timer, on_close_timeout, (uint64_t)c->srv->cfg.close_timeout, 0);
+}
+
+/* Fail the connection from outside wslay (it gave up on a frame): write a
+ * close frame with `code` ourselves and drop TCP once it is out. */
+static void fail_raw(struct ws_conn *c, uint16_t code)
+{
+    uint8_t f[4] = {0x88, 2, (uint8_t)(code >> 8), (uint8_t)(code & 0xff)};
+
+    log_debug("[server: websocket] protocol error, closing code=%u", code);
+    c->wslay_broken = true;
+    c->failing = true;
+    if (!c->close_queued && out_room(c, sizeof(f)))
+        buf_add(&c->out, f, sizeof(f));
+    closing(c);
+}
+
+/* Fail the connection through wslay (it is still consistent). */
+static void fail(struct ws_conn *c, uint16_t code)
+{
+    log_debug("[server: websocket] protocol error, closing code=%u", code);
+    c->failing = true;
+    wslay_event_queue_close(c->wslay, code, NULL, 0);
+    wslay_event_shutdown_read(c->wslay);
+    closing(c);
+}
+
+void ws_conn_close(struct ws_conn *c, uint16_t code)
+{
+    if (c->dead || c->close_queued)
+        return;
+    if (c->wslay_broken) {
+        ws_conn_abort(c);
+        return;
+    }
+    wslay_event_queue_close(c->wslay, code, NULL, 0);
+    closing(c);
+    ws_conn_flush(c);
+}
+
+bool ws_conn_open(const struct ws_conn *c)
+{
+    return !c->dead && !c->close_queued && !c->wslay_broken;
+}
+
+/* Close TCP when the close handshake is over and everything is written. */
+static void maybe_finish(struct ws_conn *c)
+{
+    if (c->dead || c->writing || c->out.len > 0)
+        return;
+    if (c->wslay_broken) {
+        if (c->failing)
+            ws_conn_abort(c);
+        return;
+    }
+    if (wslay_event_get_close_sent(c->wslay) &&
+        (wslay_event_get_close_received(c->wslay) || !wslay_event_get_read_enabled(c->wslay)))
+        ws_conn_abort(c);
+}
+
+/* ---------------------------------------------------------------- output */
+
+static void on_write(uv_write_t *req, int status)
+{
+    struct ws_conn *c = req->data;
+
+    c->writing = false;
+    buf_recycle(&c->inflight);
+    if (c->dead)
+        return;
+    if (status < 0) {
+        log_debug("[server: websocket] write failed: %s", uv_strerror(status));
+        ws_conn_abort(c);
+        return;
+    }
+    if (c->out.len > 0)
+        start_write(c);
+    maybe_finish(c);
+}
+
+static void start_write(struct ws_conn *c)
+{
+    uv_buf_t b = uv_buf_init(c->out.data, (unsigned int)c->out.len);
+    struct buf tmp;
+    size_t done;
+    int n, rc;
+
+    if (c->out.len > UINT32_MAX)
+        AH_BUG("outbound buffer larger than its bound");
+    /* Most writes fit in the socket buffer: try that first, without a
+     * request and a loop turn. */
+    n = uv_try_write((uv_stream_t *)c->tcp, &b, 1);
+    if (n < 0 && n != UV_EAGAIN) {
+        log_debug("[server: websocket] write failed: %s", uv_strerror(n));
+        ws_conn_abort(c);
+        return;
+    }
+    done = n > 0 ? (size_t)n : 0;
+    if (done == c->out.len) {
+        buf_recycle(&c->out);
+        return;
+    }
+    /* The rest is written from `inflight` while `out` takes new frames. */
+    tmp = c->inflight;
+    c->inflight = c->out;
+    c->out = tmp;
+    b = uv_buf_init(c->inflight.data + done, (unsigned int)(c->inflight.len - done));
+    c->wreq.data = c;
+    rc = uv_write(&c->wreq, (uv_stream_t *)c->tcp, &b, 1, on_write);
+    if (rc < 0) {
+        log_debug("[server: websocket] write failed: %s", uv_strerror(rc));
+        ws_conn_abort(c);
+        return;
+    }
+    c->writing = true;
+}
+
+void ws_conn_flush(struct ws_conn *c)
+{
+    if (c->dead || c->cork > 0)
+        return;
+    if (!c->wslay_broken && wslay_event_want_write(c->wslay)) {
+        if (wslay_event_send(c->wslay) != 0) {
+            if (!c->dead)
+                ws_conn_abort(c);
+            return;
+        }
+    }
+    if (!c->writing && c->out.len > 0)
+        start_write(c);
+    maybe_finish(c);
+}
+
+void ws_conn_write_raw(struct ws_conn *c, const void *p, size_t n)
+{
+    buf_add(&c->out, p, n);
+}
+
+void ws_conn_send(struct ws_conn *c, uint8_t opcode, const void *p, size_t n)
+{
+    uint8_t hdr[10];
+    size_t hlen;
+
+    if (!ws_conn_open(c))
+        return;
+    /* Control frames wslay queued (a pong for a ping that came before this
+     * message) go out first, in the order things happened. */
+    if (wslay_event_want_write(c->wslay) && wslay_event_send(c->wslay) != 0) {
+        if (!c->dead)
+            ws_conn_abort(c);
+        return;
+    }
+    if (c->dead)
+        return;
+    hdr[0] = (uint8_t)(0x80 | (opcode & 0x0f));
+    if (n < 126) {
+        hdr[1] = (uint8_t)n;
+        hlen = 2;
+    } else if (n < 65536) {
+        hdr[1] = 126;
+        hdr[2] = (uint8_t)(n >> 8);
+        hdr[3] = (uint8_t)n;
+        hlen = 4;
+    } else {
+        uint64_t len = n;
+        int i;
+
+        hdr[1] = 127;
+        for (i = 0; i < 8; i++)
+            hdr[2 + i] = (uint8_t)(len >> (56 - 8 * i));
+        hlen = 10;
+    }
+    if (n > SIZE_MAX - hlen || !out_room(c, hlen + n)) {
+        overflow(c, hlen + n);
+        return;
+    }
+    buf_grow(&c->out, hlen + n);
+    memcpy(c->out.data + c->out.len, hdr, hlen);
+    memcpy(c->out.data + c->out.len + hlen, p, n);
+    c->out.len += hlen + n;
+    c->out.data[c->out.len] = '\0';
+    ws_conn_flush(c);
+}
+
+/* ----------------------------------------------------------- wslay glue */
+
+static ssize_t on_wslay_recv(wslay_event_context_ptr ctx, uint8_t *buf, size_t len,
+                             int flags, void *user)
+{
+    struct ws_conn *c = user;
+    size_t n;
+
+    (void)flags;
+    if (c->in_len == 0 || c->dead) {
+        wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
+        return -1;
+    }
+    n = len < c->in_len ? len : c->in_len;
+    memcpy(buf, c->in, n);
+    c->in += n;
+    c->in_len -= n;
+    return (ssize_t)n;
+}
+
+static ssize_t on_wslay_send(wslay_event_context_ptr ctx, const uint8_t *data, size_t len,
+                             int flags, void *user)
+{
+    struct ws_conn *c = user;
+
+    (void)flags;
+    if (c->dead) {
+        wslay_event_set_error(ctx, WSLAY_ERR_CALLBACK_FAILURE);
+        return -1;
+    }
+    if (!out_room(c, len)) {
+        overflow(c, len);
+        wslay_event_set_error(ctx, WSLAY_ERR_CALLBACK_FAILURE);
+        return -1;
+    }
+    buf_add(&c->out, data, len);
+    return (ssize_t)len;
+}
+
+static bool is_ctrl(uint8_t opcode)
+{
+    return (opcode & 0x08) != 0;
+}
+
+static void on_frame_start(wslay_event_context_ptr ctx,
+                           const struct wslay_event_on_frame_recv_start_arg *arg, void *user)
+{
+    struct ws_conn *c = user;
+
+    (void)ctx;
+    if (c->dead)
+        return;
+    c->frame_is_ctrl = is_ctrl(arg->opcode);
+    if (c->frame_is_ctrl) {
+        if (arg->opcode == WSLAY_CONNECTION_CLOSE) {
+            c->close_len = 0;
+            if (arg->payload_length == 1)
+                fail(c, WSLAY_CODE_PROTOCOL_ERROR);
+        }
+        return;
+    }
+    /* wslay has checked the order (a continuation needs a message, a new
+     * message needs none open) before calling us. */
+    if (arg->opcode != WSLAY_CONTINUATION_FRAME) {
+        c->msg_opcode = arg->opcode;
+        c->msg_failed = false;
+        buf_reset(&c->msg);
+    }
+    if (c->msg_failed)
+        return;
+    if (arg->payload_length > c->srv->cfg.max_payload ||
+        c->msg.len > c->srv->cfg.max_payload - arg->payload_length) {
+        c->msg_failed = true;
+        fail(c, WSLAY_CODE_MESSAGE_TOO_BIG);
+    }
+}
+
+static void on_frame_chunk(wslay_event_context_ptr ctx,
+                           const struct wslay_event_on_frame_recv_chunk_arg *arg, void *user)
+{
+    struct ws_conn *c = user;
+
+    (void)ctx;
+    if (c->dead)
+        return;
+    if (c->frame_is_ctrl) {
+        /* only close frames need their payload here (wslay keeps its own
+         * copy of every control frame) */
+        size_t n = arg->data_length;
+
+        if (n > sizeof(c->close_payload) - c->close_len)
+            n = sizeof(c->close_payload) - c->close_len;
+        memcpy(c->close_payload + c->close_len, arg->data, n);
+        c->close_len += n;
+        return;
+    }
+    if (!c->msg_failed)
+        buf_add(&c->msg, arg->data, arg->data_length);
+}
+
+static void on_frame_end(wslay_event_context_ptr ctx, void *user)
+{
+    struct ws_conn *c = user;
+    uint16_t code;
+
+    if (c->dead || !c->frame_is_ctrl || c->close_len < 2)
+        return;
+    code = (uint16_t)(c->close_payload[0] << 8 | c->close_payload[1]);
+    /* wslay would answer 1002 to these; ws accepts and echoes them.  Once our
+     * echo is queued, wslay's attempt to queue its 1002 is refused. */
+    if (code >= 1012 && code <= 1014 && !c->close_queued) {
+        wslay_event_queue_close(ctx, code, c->close_payload + 2, c->close_len - 2);
+        wslay_event_shutdown_read(ctx);
+    }
+}
+
+static void deliver(struct ws_conn *c, uint8_t opcode, const char *p, size_t n)
+{
+    switch (c->mode) {
+    case WS_MODE_ECHO_RAW:
+        ws_conn_send(c, opcode, p, n);
+        break;
+    case WS_MODE_ECHO_PRIMUS:
+    case WS_MODE_ACTIONHERO:
+        ws_primus_on_message(c, opcode, p, n);
+        break;
+    }
+}
+
+static void on_msg(wslay_event_context_ptr ctx, const struct wslay_event_on_msg_recv_arg *arg,
+                   void *user)
+{
+    struct ws_conn *c = user;
+
+    (void)ctx;
+    if (c->dead)
+        return;
+    switch (arg->opcode) {
+    case WSLAY_TEXT_FRAME:
+    case WSLAY_BINARY_FRAME:
+        if (!c->msg_failed && ws_conn_open(c))
+            deliver(c, arg->opcode, c->msg.data ? c->msg.data : "", c->msg.len);
+        if (!c->dead)
+            buf_recycle(&c->msg);
+        break;
+    case WSLAY_PING:
+        if (c->mode != WS_MODE_ECHO_RAW)
+            ws_primus_on_ping(c);
+        break;
+    default:
+        break;
+    }
+}
+
+/* Feed bytes to wslay and act on what it decided. */
+static void process_input(struct ws_conn *c, const char *p, size_t n)
+{
+    int rc;
+
+    if (c->dead || c->wslay_broken || n == 0)
+        return;
+    c->in = (const uint8_t *)p;
+    c->in_len = n;
+    rc = wslay_event_recv(c->wslay);
+    c->in = NULL;
+    c->in_len = 0;
+    if (c->dead)
+        return;
+    if (rc != 0) {
+        /* Our recv callback never fails, so this is a frame wslay could not
+         * parse (WSLAY_ERR_PROTO inside): a protocol error. */
+        fail_raw(c, WSLAY_CODE_PROTOCOL_ERROR);
+        return;
+    }
+    if (!wslay_event_get_read_enabled(c->wslay))
+        closing(c);  /* wslay queued a close (echo or failure) */
+}
+
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *b)
+{
+    struct ws_conn *c = h->data;
+
+    (void)suggested;
+    *b = uv_buf_init(c->srv->read_buf, sizeof(c->srv->read_buf));
+}
+
+static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *b)
+{
+    struct ws_conn *c = s->data;
+
+    if (nread == 0 || c->dead)
+        return;
+    if (nread < 0) {
+        if (nread != UV_EOF)
+            log_debug("[server: websocket] read failed: %s", uv_strerror((int)nread));
+        ws_conn_abort(c);
+        return;
+    }
+    c->cork++;
+    process_input(c, b->base, (size_t)nread);
+    c->cork--;
+    ws_conn_flush(c);
+}
+
+/* ------------------------------------------------------------- lifetime */
+
+static const struct wslay_event_callbacks callbacks = {
+    on_wslay_recv,
+    on_wslay_send,
+    NULL,
+    on_frame_start,
+    on_frame_chunk,
+    on_frame_end,
+    on_msg,
+};
+
+struct ws_conn *ws_conn_new(struct ws_server *srv, uv_tcp_t *tcp, enum ws_mode mode)
+{
+    struct ws_conn *c = xcalloc(1, sizeof(*c));
+
+    c->srv = srv;
+    c->tcp = tcp;
+    c->mode = mode;
+    c->alive = true;
+    c->cork = 1;
+    buf_init(&c->msg);
+    buf_init(&c->out);
+    buf_init(&c->inflight);
+    if (wslay_event_context_server_init(&c->wslay, &callbacks, c) != 0)
+        AH_BUG("out of memory in wslay");
+    wslay_event_config_set_no_buffering(c->wslay, 1);
+    wslay_event_config_set_max_recv_msg_length(c->wslay, srv->cfg.max_payload);
+    return c;
+}
+
+void ws_conn_discard(struct ws_conn *c)
+{
+    wslay_event_context_free(c->wslay);
+    buf_release(&c->msg);
+    buf_release(&c->out);
+    buf_release(&c->inflight);
+    free(c);
+}
+
+void ws_conn_start(struct ws_conn *c, const char *early, size_t early_len)
+{
+    struct ws_server *srv = c->srv;
+    int rc;
+
+    c->tcp->data = c;
+    uv_timer_init(srv->app->loop, &c->close_timer);
+    c->close_timer.data = c;
+    c->open_handles = 2;
+    c->next = srv->conns;
+    if (srv->conns)
+        srv->conns->prev = c;
+    srv->conns = c;
+    srv->n_conns++;
+    if (c->close_queued)
+        uv_timer_start(&c->close_timer, on_close_timeout, (uint64_t)srv->cfg.close_timeout, 0);
+    uv_tcp_nodelay(c->tcp, 1);
+    rc = uv_read_start((uv_stream_t *)c->tcp, on_alloc, on_read);
+    if (rc < 0) {
+        log_debug("[server: websocket] cannot read: %s", uv_strerror(rc));
+        c->cork--;
+        ws_conn_abort(c);
+        return;
+    }
+    /* Frames that came in the same packets as the request head. */
+    if (early_len > 0)
+        process_input(c, early, early_len);
+    c->cork--;
+    ws_conn_flush(c);
+}
