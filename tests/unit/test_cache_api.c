@@ -760,6 +760,21 @@ static void redis_extras(void)
     free(out);
     c = CALL(ah_cache_app_unlock, app, "cli");
 
+    /* written from outside, in exactly the shape Node Actionhero writes */
+    free(test_redis_cli(&rs, "SET actionhero:cache:fromcli "
+                             "'{\"value\":{\"from\":\"cli\",\"list\":[1,2.5,\"x\"]},\"createdAt\":1796300513445}' "
+                             "PX 60000"));
+    c = CALL(ah_cache_app_load, app, "fromcli", NULL);
+    CHECK_OK(c, "{\"key\":\"fromcli\",\"value\":{\"from\":\"cli\",\"list\":[1,2.5,\"x\"]},"
+                "\"createdAt\":1796300513445}");
+    free(test_redis_cli(&rs, "RPUSH actionhero:cache:cliq '{\"data\":{\"job\":1}}'"));
+    c = CALL(ah_cache_app_pop, app, "cliq");
+    CHECK_OK(c, "{\"job\":1}");
+    free(test_redis_cli(&rs, "SET actionhero:lock:fromcli 192.0.2.2 EX 5"));
+    c = CALL(ah_cache_app_destroy, app, "fromcli");
+    CHECK_FAIL(c, AH_CACHE_ELOCKED, "Object locked");
+    free(test_redis_cli(&rs, "DEL actionhero:lock:fromcli"));
+
     /* Redis goes away: fast, clear errors; back: works again */
     test_redis_stop(&rs);
     c = CALL(ah_cache_app_load, app, "cli", NULL);
