@@ -901,7 +901,8 @@ static void on_written(uv_fs_t *req)
 
     uv_fs_req_cleanup(req);
     if (n < 0) {
-        uv_fs_close(q->app->loop, &q->fs, q->fd, NULL);
+        uv_fs_close(q->app->loop, &q->fs, q->fd, NULL); /* synchronous */
+        uv_fs_req_cleanup(&q->fs);
         q->fd = -1;
         fail_fs(q, (int)n, "write");
         return;
@@ -923,7 +924,8 @@ static void write_next(uv_fs_t *req)
     b = uv_buf_init(q->data.data + q->off, (unsigned)(q->data.len - q->off));
     rc = uv_fs_write(q->app->loop, &q->fs, q->fd, &b, 1, -1, on_written);
     if (rc < 0) {
-        uv_fs_close(q->app->loop, &q->fs, q->fd, NULL);
+        uv_fs_close(q->app->loop, &q->fs, q->fd, NULL); /* synchronous */
+        uv_fs_req_cleanup(&q->fs);
         q->fd = -1;
         fail_fs(q, rc, "write");
     }
@@ -1163,7 +1165,8 @@ static void on_read(uv_fs_t *req)
 
     uv_fs_req_cleanup(req);
     if (n < 0) {
-        uv_fs_close(q->app->loop, &q->fs, q->fd, NULL);
+        uv_fs_close(q->app->loop, &q->fs, q->fd, NULL); /* synchronous */
+        uv_fs_req_cleanup(&q->fs);
         q->fd = -1;
         fail_fs(q, (int)n, "read");
         return;
@@ -1173,7 +1176,8 @@ static void on_read(uv_fs_t *req)
     if (q->data.len > q->c->cfg.max_dump_bytes) {
         char msg[600];
 
-        uv_fs_close(q->app->loop, &q->fs, q->fd, NULL);
+        uv_fs_close(q->app->loop, &q->fs, q->fd, NULL); /* synchronous */
+        uv_fs_req_cleanup(&q->fs);
         q->fd = -1;
         snprintf(msg, sizeof(msg), "dump file '%.400s' is larger than cache.maxDumpBytes (%zu)", q->file,
                  q->c->cfg.max_dump_bytes);
@@ -1200,7 +1204,8 @@ static void read_next(struct creq *q)
     b = uv_buf_init(q->data.data + q->data.len, (unsigned)(q->data.cap - q->data.len - 1));
     rc = uv_fs_read(q->app->loop, &q->fs, q->fd, &b, 1, -1, on_read);
     if (rc < 0) {
-        uv_fs_close(q->app->loop, &q->fs, q->fd, NULL);
+        uv_fs_close(q->app->loop, &q->fs, q->fd, NULL); /* synchronous */
+        uv_fs_req_cleanup(&q->fs);
         q->fd = -1;
         fail_fs(q, rc, "read");
     }

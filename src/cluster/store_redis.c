@@ -471,13 +471,14 @@ static void on_sub_reply(redisAsyncContext *ac, void *reply, void *priv)
     }
 }
 
-static void send_sub(struct rconn *c, const char *verb, const char *channel)
+static bool send_sub(struct rconn *c, const char *verb, const char *channel)
 {
     const char *argv[2] = {verb, channel};
 
     /* The callback is kept by hiredis per channel: it is not one of ours in
-     * the in-flight list. */
-    redisAsyncCommandArgv(c->ac, on_sub_reply, c, 2, argv, NULL);
+     * the in-flight list.  hiredis refuses UNSUBSCRIBE on a context that
+     * never subscribed. */
+    return redisAsyncCommandArgv(c->ac, on_sub_reply, c, 2, argv, NULL) == REDIS_OK;
 }
 
 static void subscribe_all(struct rconn *c)
@@ -518,9 +519,13 @@ static void r_unsubscribe(struct store *s, const char *channel, store_cb done, v
             store_defer(s, done, done_arg, 0, store_reply_int(0));
         return;
     }
+    if (!send_sub(c, "UNSUBSCRIBE", channel)) {
+        if (done)
+            store_defer(s, done, done_arg, 0, store_reply_int(0));
+        return;
+    }
     if (done)
         waiter_add(red(s), channel, true, done, done_arg);
-    send_sub(c, "UNSUBSCRIBE", channel);
 }
 
 /* ------------------------------------------------------------- connections */
