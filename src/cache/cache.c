@@ -47,6 +47,8 @@ static const char E_NOTFOUND[] = "Object not found";
 static const char E_LOCKED[] = "Object locked";
 static const char E_NOREDIS[] = "redis not connected, cache cannot be used";
 
+struct creq;
+
 struct cache {
     int refs;
     bool running;
@@ -54,9 +56,9 @@ struct cache {
     struct cache_config cfg;
     char *prefix, *lock_prefix;
     char *lock_name;          /* override, or NULL: the server id */
+    struct creq *waiting;     /* requests between two lock checks */
 };
 
-struct creq;
 typedef void (*step_fn)(struct creq *q, int status, const struct store_reply *r);
 
 struct creq {
@@ -81,6 +83,8 @@ struct creq {
     uint64_t lock_start;
     void (*after_lock)(struct creq *q, bool ok);
     uv_timer_t *timer;
+    struct creq *wprev, *wnext; /* in c->waiting while the timer runs */
+    bool in_wait;
 
     /* scan */
     char *pattern;
@@ -162,8 +166,34 @@ static void on_timer_freed(uv_handle_t *h)
     free(h);
 }
 
+static void wait_link(struct creq *q)
+{
+    if (q->in_wait)
+        return;
+    q->wprev = NULL;
+    q->wnext = q->c->waiting;
+    if (q->wnext)
+        q->wnext->wprev = q;
+    q->c->waiting = q;
+    q->in_wait = true;
+}
+
+static void wait_unlink(struct creq *q)
+{
+    if (!q->in_wait)
+        return;
+    if (q->wprev)
+        q->wprev->wnext = q->wnext;
+    else
+        q->c->waiting = q->wnext;
+    if (q->wnext)
+        q->wnext->wprev = q->wprev;
+    q->in_wait = false;
+}
+
 static void req_free(struct creq *q)
 {
+    wait_unlink(q);
     if (q->timer) {
         uv_timer_stop(q->timer);
         uv_close((uv_handle_t *)q->timer, on_timer_freed);
@@ -349,7 +379,10 @@ static void lock_get(struct creq *q);
 
 static void on_lock_timer(uv_timer_t *t)
 {
-    lock_get(t->data);
+    struct creq *q = t->data;
+
+    wait_unlink(q);
+    lock_get(q);
 }
 
 static void on_lock_reply(struct creq *q, int status, const struct store_reply *r)
@@ -381,6 +414,7 @@ static void on_lock_reply(struct creq *q, int status, const struct store_reply *
         q->timer->data = q;
     }
     uv_timer_start(q->timer, on_lock_timer, LOCK_RETRY_MS, 0);
+    wait_link(q);
 }
 
 static void lock_get(struct creq *q)
@@ -1620,6 +1654,15 @@ void cache_stop(ah_app_t *app)
         return;
     ah_app_set(app, CACHE_SLOT, NULL);
     c->running = false;
+    /* A load polling a lock (retry up to minutes) must not hold the stop:
+     * the store is going away too. */
+    while (c->waiting) {
+        struct creq *q = c->waiting;
+
+        wait_unlink(q);
+        uv_timer_stop(q->timer);
+        finish(q, AH_EUNAVAIL, NULL, E_NOREDIS);
+    }
     cache_unref(c);
 }
 

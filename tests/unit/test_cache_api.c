@@ -820,13 +820,36 @@ static void stopped(void)
     ah_app_t *a = make_app(false, 0, NULL);
     json_t *v = json_integer(1);
 
+    ah_cache_load_opts_t wait_long = {0, 600000, false};
+    struct cres c2;
+    uint64_t t0;
+
+    /* a load waiting (up to 10 minutes) for another owner's lock */
+    ah_cache_override_lock_name(a, "someone-else");
+    cres_reset(&cr);
+    CHECK_EQ_INT(ah_cache_app_lock(a, "w", 60000, cres_cb, &cr), 0);
+    test_run_until(loop, &cr.done, 5000);
+    ah_cache_override_lock_name(a, NULL);
+    memset(&c2, 0, sizeof(c2));
+    CHECK_EQ_INT(ah_cache_app_load(a, "w", &wait_long, cres_cb, &c2), 0);
+    test_run_for(loop, 250);
+    CHECK(!c2.done);
+
     cres_reset(&cr);
     CHECK_EQ_INT(ah_cache_app_save(a, "s", v, 0, cres_cb, &cr), 0);
+    t0 = core_mono_ms();
     cache_stop(a);
     CHECK_EQ_INT(ah_cache_app_load(a, "s", NULL, cres_cb, &cr), AH_ESTATE);
     test_run_until(loop, &cr.done, 5000);
     CHECK_EQ_INT(cr.calls, 1);
     CHECK_EQ_INT(cr.status, 0);
+    /* the waiting load ends with the stop, not 10 minutes later */
+    CHECK(c2.done);
+    CHECK_EQ_INT(c2.calls, 1);
+    CHECK_EQ_INT(c2.status, AH_EUNAVAIL);
+    CHECK_EQ_STR(c2.error, "redis not connected, cache cannot be used");
+    CHECK(core_mono_ms() - t0 < 60000);
+    cres_reset(&c2);
     free_app(a);
     json_decref(v);
 }
