@@ -9,8 +9,8 @@
 // public/ already holds client-api.html and browser-api.txt.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { check, done, startServer, top } from '../lib/lib.mjs';
-import { launch, newPage, startProxy } from '../browser/browser.mjs';
+import { check, done, startServer, top } from '../../lib/lib.mjs';
+import { launch, newPage, startProxy } from '../browser.mjs';
 
 const fileName = 'browser-api.txt';
 const fileContent = 'a plain text file for the browser client test\n';

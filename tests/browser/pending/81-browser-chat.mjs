@@ -4,8 +4,8 @@
 //
 // AH_TEST_URL=http://host:port runs the pages against an already running
 // server instead of starting one.
-import { check, eq, done, startServer } from '../lib/lib.mjs';
-import { launch, newPage, withoutMissingAssets } from '../browser/browser.mjs';
+import { check, eq, done, startServer } from '../../lib/lib.mjs';
+import { launch, newPage, withoutMissingAssets } from '../browser.mjs';
 
 const base = process.env.AH_TEST_URL || (await startServer()).url;
 const browser = await launch();
