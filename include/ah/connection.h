@@ -88,10 +88,13 @@ void ah_connection_send_file(ah_connection_t *c, const char *path);
  * says goodbye, leaves the registry. */
 void ah_connection_destroy(ah_connection_t *c);
 
-/* connection.verbs(verb, words): `words` borrowed (array of strings).  The
- * callback runs once, never before this returns, with `result` borrowed (may
- * be NULL) and `error` NULL or the error text.  Returns 0 or a negative code
- * (then the callback never runs). */
+/* connection.verbs(verb, words): `words` borrowed (array of strings, or a
+ * single value, or NULL).  The callback runs once, never before this
+ * returns, with `result` borrowed (may be NULL) and `error` NULL or the
+ * error's string form as JS String(error) gives it: "Error: <message>" (or
+ * "TypeError: ..." for `documentation`), which websocket replies carry in
+ * `status` and `error`.  Returns 0 or a negative code (then the callback
+ * never runs). */
 typedef void (*ah_verb_cb)(ah_connection_t *c, json_t *result, const char *error, void *arg);
 int ah_connection_verbs(ah_connection_t *c, const char *verb, json_t *words,
                         ah_verb_cb cb, void *arg);
