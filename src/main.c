@@ -124,7 +124,7 @@ static int cmd_start(int argc, char **argv)
         app->exit_code = 1;
         goto out;
     }
-    if (app_initialize(app) < 0 || app_start(app) < 0) {
+    if (app_initialize(app) < 0 || app_write_pid(app) < 0 || app_start(app) < 0) {
         /* one line on stderr; then undo what did start (servers, pid file) */
         fprintf(stderr, "error: %s\n", app->fail_msg);
         app->exit_code = 1;

@@ -228,8 +228,6 @@ int app_start(ah_app_t *app)
 
     if (!app->initialized && (rc = app_initialize(app)) < 0)
         return rc;
-    if ((rc = app_write_pid(app)) < 0)
-        return rc;
     app->running = true;
     log_notice("environment: %s", app->env ? app->env : "development");
     log_info("*** Starting %s ***", name);

@@ -128,8 +128,9 @@ int app_loop_close(ah_app_t *app);
 
 /* Pid file (process.md §4): general.paths.pid[0]/actionhero-<id> with ':'
  * -> '-' and ' ' -> '_' ('/' -> '_' too), containing the pid without a
- * newline; the directory is created.  app_start() writes it and logs
- * "pid: <pid>"; the stop removes it. */
+ * newline; the directory is created.  `actionhero start` writes it (and
+ * logs "pid: <pid>") just before app_start(); app_stop() removes it.  Apps
+ * built by the testkit have none. */
 int app_write_pid(ah_app_t *app);
 void app_remove_pid(ah_app_t *app);
 

@@ -856,16 +856,6 @@ static void absolute_paths(struct loader *L)
 
 /* ------------------------------------------------------------ load */
 
-/* A Primus server option set by the project wins over our name for it. */
-static void primus_option(struct loader *L, const char *primus, const char *ours)
-{
-    json_t *v = config_tree_get(L->root, primus);
-    const char *src = config_origin_get(&L->o, primus);
-
-    if (v != NULL)
-        set_from(L, ours, json_deep_copy(v), src ? src : "built-in defaults");
-}
-
 static void free_dirs(ah_app_t *app)
 {
     size_t i;
@@ -954,9 +944,6 @@ int config_load(ah_app_t *app, const struct config_args *args, char *err, size_t
         config_tree_set(L.root, "web.formOptions.uploadDir", json_incref(config_tree_get(d, "web.formOptions.uploadDir")));
         json_decref(d);
     }
-    /* Primus option names win over ours when a project sets them */
-    primus_option(&L, "websocket.server.maxLength", "websocket.maxPayload");
-    primus_option(&L, "websocket.server.pingInterval", "websocket.pingInterval");
     if (json_is_object(config_tree_get(L.root, "routes")))
         dedupe_routes(config_tree_get(L.root, "routes"));
 
