@@ -2257,6 +2257,7 @@ const struct store_ops store_mem_ops = {
     .open = mem_open,
     .ready = mem_ready,
     .settled = mem_settled,
+    .pending = NULL,
     .command = mem_command,
     .batch = mem_batch,
     .eval = mem_eval,
