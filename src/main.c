@@ -301,8 +301,17 @@ int main(int argc, char **argv)
     }
     if (cmd[0] == '-' && cmd[1] == '-')
         return cmd_start(argc - 1, argv + 1); /* flags only: start */
-    if (strcmp(cmd, "start") == 0)
+    if (strcmp(cmd, "start") == 0) {
+        int i;
+
+        for (i = 2; i < argc; i++) {
+            if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+                usage(stdout);
+                return 0;
+            }
+        }
         return cmd_start(argc - 2, argv + 2);
+    }
     if (strcmp(cmd, "actions") == 0 || strcmp(cmd, "actions-list") == 0)
         return cmd_actions();
     fprintf(stderr, "error: unknown command '%s'\n", cmd);

@@ -655,6 +655,16 @@ static void test_server_id(void)
     CHECK_EQ_INT(load("--title=from-flag", NULL), 0);
     CHECK_EQ_STR(app->id, "from-flag");
     unsetenv("ACTIONHERO_TITLE");
+    /* JEST_WORKER_ID: id, and in the test environment token and port */
+    setenv("JEST_WORKER_ID", "3", 1);
+    CHECK_EQ_INT(load("--NODE_ENV=test", NULL), 0);
+    CHECK_EQ_STR(app->id, "test-server-3");
+    CHECK_EQ_STR(S("general.serverToken"), "serverToken-3");
+    CHECK_EQ_INT(I("web.port"), 18083);
+    CHECK_EQ_INT(load(NULL), 0);
+    CHECK_EQ_STR(app->id, "test-server-3");
+    CHECK_EQ_STR(S("general.serverToken"), "change-me");
+    unsetenv("JEST_WORKER_ID");
     write_file("config/general.json", "{\"id\": 5}");
     CHECK(load(NULL) < 0);
     CHECK_ERR("config/general.json: general.id: expected a string, got 5");
