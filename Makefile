@@ -35,7 +35,7 @@ OBJ_TESTACT:= $(SRC_TESTACT:%.c=$(O)/obj/%.o)
 LIB        := $(O)/libah.a
 UNIT_BINS  := $(SRC_UNIT:tests/unit/%.c=$(O)/unit/%)
 
-.PHONY: all deps deps-test run test asan unit integration bench bench-smoke clean \
+.PHONY: FORCE all deps deps-test run test asan unit integration bench bench-smoke clean \
         test-asan unit-asan integration-asan fuzz
 
 all: $(DEPS)/lib/libllhttp.a $(O)/actionhero $(O)/actionhero-test
