@@ -506,11 +506,10 @@ static void parse_body(struct http_req *req, json_t **fields, json_t **files, ch
                 snprintf(err, errlen, "Error: %s", req->mp_error[0] ? req->mp_error : "bad multipart request");
                 break;
             }
-            if (req->mp_failed || multipart_finish(req->mp, fields, files) < 0) {
-                snprintf(err, errlen, "Error: %s", multipart_error(req->mp));
-                *fields = NULL;
-                *files = NULL;
-            }
+            /* on an error, what was parsed is still used (web.md §6.3) */
+            if (multipart_finish(req->mp, fields, files) < 0 || req->mp_failed)
+                snprintf(err, errlen, "Error: %s",
+                         multipart_error(req->mp) ? multipart_error(req->mp) : "bad multipart body");
             break;
         case BT_OCTET: {
             json_t *f = save_octet_stream(req, err, errlen);

@@ -1085,7 +1085,8 @@ static int listen_once(struct http_server *srv, char *err, size_t errlen)
             rc = uv_listen((uv_stream_t *)t, 1024, on_connection);
     }
     if (rc < 0) {
-        snprintf(err, errlen, "Error: listen %s %s%s%s", uv_err_name(rc),
+        /* Node's text: "Error: listen EADDRINUSE: address already in use ::1:8080" */
+        snprintf(err, errlen, "Error: listen %s: %s %s%s%s", uv_err_name(rc), uv_strerror(rc),
                  cfg->unix_socket ? "" : cfg->bind_ip, cfg->unix_socket ? "" : ":", cfg->port_text);
         uv_close((uv_handle_t *)srv->listener, on_reject_closed);
         srv->listener = NULL;
