@@ -190,6 +190,15 @@ struct http_server {
     size_t n_reqs;              /* requests allocated (live or spare) */
     size_t n_client_structs;    /* clients allocated (open or closing) */
 
+    /* random bytes for fingerprints and message ids, drawn from
+     * libsodium 4 KiB at a time (one getrandom per ~100 requests) */
+    unsigned char rnd[4096];
+    size_t rnd_left;
+
+    /* the fingerprint cookie after "<key>=<fp>", cached per second */
+    uint64_t cookie_sec;
+    struct buf cookie_suffix;
+
     /* scratch space for response bodies and header lines (reused) */
     struct buf scratch;
     struct buf hdr_scratch;
@@ -466,6 +475,11 @@ void http_callback_escape(const char *s, struct buf *out);
 /* The HTTP status for a finished action (web.md §6.4). */
 int http_error_status(json_t *error, int action_status, int current, bool return_error_codes,
                       int default_status, bool has_error);
+
+/* Random ids from the server's pool: 40 lower-case hex characters, and a
+ * UUID v4 (37 bytes with the NUL). */
+void http_random_fingerprint(struct http_server *srv, char out[41]);
+void http_random_uuid(struct http_server *srv, char out[37]);
 
 /* ------------------------------------------------------------ ws_glue.c */
 

@@ -566,17 +566,37 @@ static void fingerprint(struct http_req *req)
         snprintf(req->fingerprint, sizeof(req->fingerprint), "%s", h);
         return;
     }
-    core_random_hex(req->fingerprint, 20);
+    http_random_fingerprint(req->srv, req->fingerprint);
     req->new_fingerprint = true;
     if (cfg->to_set_cookie) {
-        struct buf b = BUF_INIT;
+        struct http_server *srv = req->srv;
+        size_t kl = strlen(cfg->cookie_key);
+        uint64_t now = core_now_ms();
+        struct buf *sfx = &srv->cookie_suffix;
 
-        http_fingerprint_cookie(cfg->cookie_key, req->fingerprint, cfg->cookie_settings, core_now_ms(), &b);
-        if (hdr_valid_value(b.data, b.len) && b.len < sizeof(req->set_cookie)) {
-            memcpy(req->set_cookie, b.data, b.len + 1);
-            req->set_cookie_len = b.len;
+        /* "<key>=" + fp + the settings part, which only changes with the
+         * second of its expiry date */
+        if (now / 1000 != srv->cookie_sec || sfx->data == NULL) {
+            struct buf b = BUF_INIT;
+
+            srv->cookie_sec = now / 1000;
+            http_fingerprint_cookie(cfg->cookie_key, "", cfg->cookie_settings, now, &b);
+            buf_reset(sfx);
+            buf_add(sfx, b.data + kl + 1, b.len - kl - 1);
+            if (!hdr_valid_value(sfx->data, sfx->len))
+                buf_reset(sfx);
+            buf_release(&b);
         }
-        buf_release(&b);
+        if (kl + 1 + 40 + sfx->len < sizeof(req->set_cookie) && hdr_valid_name(cfg->cookie_key, kl)) {
+            char *p = req->set_cookie;
+
+            memcpy(p, cfg->cookie_key, kl);
+            p[kl] = '=';
+            memcpy(p + kl + 1, req->fingerprint, 40);
+            memcpy(p + kl + 41, sfx->data ? sfx->data : "", sfx->len);
+            req->set_cookie_len = kl + 41 + sfx->len;
+            p[req->set_cookie_len] = '\0';
+        }
     }
 }
 
@@ -801,7 +821,7 @@ void http_request_run(struct http_req *req)
             ra.port_is_string = true;
         }
     }
-    core_uuid4(req->message_id);
+    http_random_uuid(req->srv, req->message_id);
     snprintf(id, sizeof(id), "%s-%s", req->fingerprint, req->message_id);
     memset(&init, 0, sizeof(init));
     init.id = id;

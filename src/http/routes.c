@@ -56,6 +56,7 @@ struct routes {
     struct route_list lists[N_METHODS];
     pcre2_match_context *mctx;
     pcre2_match_data *md;
+    struct buf pp;           /* the path part being matched (reused) */
 };
 
 static int method_index(const char *m)
@@ -122,6 +123,7 @@ void routes_free(ah_app_t *app)
     }
     pcre2_match_context_free(rs->mctx);
     pcre2_match_data_free(rs->md);
+    buf_release(&rs->pp);
     free(rs);
     app->routes = NULL;
 }
@@ -357,15 +359,21 @@ static void add_var(json_t *vars, const char *name, const char *v, size_t vn)
 }
 
 static bool match_route(struct routes *rs, const struct route *r, const struct seg *parts, size_t n,
-                        json_t *vars)
+                        json_t **vars)
 {
     const struct route_priv *p = r->priv;
-    struct buf pp = BUF_INIT;
+    struct buf pp = rs->pp;
     size_t i;
     bool ok = true;
 
     if (p->n != n && !r->match_trailing_path_parts)
         return false;
+    /* literal segments first: most routes fail here, without copying */
+    for (i = 0; i < p->n && i < n; i++) {
+        if (!p->segs[i].is_var && !(r->match_trailing_path_parts && i == p->n - 1 && i >= n) &&
+            !ci_equal(parts[i].p, parts[i].n, p->segs[i].text))
+            return false;
+    }
     for (i = 0; i < p->n && ok; i++) {
         const struct route_seg *s = &p->segs[i];
         bool defined = i < n;
@@ -416,7 +424,9 @@ static bool match_route(struct routes *rs, const struct route *r, const struct s
                     break;
                 }
             }
-            add_var(vars, s->text, val, vn);
+            if (*vars == NULL)
+                *vars = json_object();
+            add_var(*vars, s->text, val, vn);
         } else {
             /* the literal is compared with pathParts[i] itself */
             if (i >= n || !ci_equal(parts[i].p, parts[i].n, s->text)) {
@@ -425,7 +435,7 @@ static bool match_route(struct routes *rs, const struct route *r, const struct s
             }
         }
     }
-    buf_release(&pp);
+    rs->pp = pp; /* keep the memory for the next match */
     return ok;
 }
 
@@ -441,10 +451,10 @@ const struct route *routes_match_parts(ah_app_t *app, const char *method, const 
         return NULL;
     for (i = 0; i < rs->lists[mi].n; i++) {
         const struct route *r = rs->lists[mi].v[i];
-        json_t *v = json_object();
+        json_t *v = NULL;
 
-        if (match_route(rs, r, parts, n, v)) {
-            *vars = v;
+        if (match_route(rs, r, parts, n, &v)) {
+            *vars = v ? v : json_object();
             return r;
         }
         json_decref(v);

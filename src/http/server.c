@@ -1182,6 +1182,7 @@ void http_server_maybe_free(struct http_server *srv)
     buf_release(&srv->scratch);
     buf_release(&srv->hdr_scratch);
     buf_release(&srv->keepalive_line);
+    buf_release(&srv->cookie_suffix);
     free(srv->base);
     free(srv);
 }
