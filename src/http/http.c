@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "app/app.h"
@@ -137,6 +138,7 @@ static int load_cfg(ah_app_t *app, struct http_cfg *cfg)
     cfg->secure = config_bool(app, "web.secure", false);
     cfg->enable_etag = config_bool(app, "web.enableEtag", true);
     cfg->save_raw_body = config_bool(app, "web.saveRawBody", false);
+    cfg->compress = json_is_true(config_get(app, "web.compress"));
     v = config_get(app, "web.returnErrorCodes");
     cfg->return_error_codes = v ? json_is_true(v) : true;
     cfg->meta_server = config_bool(app, "web.metadataOptions.serverInformation", true);
@@ -235,6 +237,42 @@ static int load_cfg(ah_app_t *app, struct http_cfg *cfg)
             cfg->public_paths[cfg->n_public_paths++] = buf_detach(&n, NULL);
             buf_release(&p);
         }
+    }
+    /* then <plugin>/public of each plugin that has one (web.md §8.1) */
+    v = config_get(app, "plugins");
+    if (json_is_object(v)) {
+        json_object_foreach(v, k, e) {
+            json_t *pp = json_object_get(e, "path");
+            struct buf p = BUF_INIT, n = BUF_INIT;
+            struct stat st;
+            char cwd[4096];
+            bool dup = false;
+
+            if (!json_is_string(pp) || json_is_false(json_object_get(e, "public")))
+                continue;
+            if (json_string_value(pp)[0] != '/')
+                buf_addf(&p, "%s/", root ? root : (getcwd(cwd, sizeof(cwd)) ? cwd : "."));
+            buf_addf(&p, "%s/public", json_string_value(pp));
+            http_path_normalize(p.data, p.len, &n);
+            if (n.len > 1 && n.data[n.len - 1] == '/')
+                n.data[--n.len] = '\0';
+            for (i = 0; i < cfg->n_public_paths && !dup; i++)
+                dup = strcmp(cfg->public_paths[i], n.data) == 0;
+            if (!dup && stat(n.data, &st) == 0 && S_ISDIR(st.st_mode)) {
+                cfg->public_paths = xrealloc(cfg->public_paths, (cfg->n_public_paths + 2) * sizeof(char *));
+                cfg->public_paths[cfg->n_public_paths++] = buf_detach(&n, NULL);
+            }
+            buf_release(&n);
+            buf_release(&p);
+        }
+    }
+    {
+        struct buf all = BUF_INIT;
+
+        for (i = 0; i < cfg->n_public_paths; i++)
+            buf_addf(&all, "%s%s", i ? ", " : "", cfg->public_paths[i]);
+        log_debug("static files will be served from these directories: %s", all.data ? all.data : "");
+        buf_release(&all);
     }
     {
         const char *lvl = config_str(app, "general.fileRequestLogLevel", "info");

@@ -25,6 +25,7 @@
 #include <jansson.h>
 #include <llhttp.h>
 #include <uv.h>
+#include <zlib.h>
 
 #include <ah/ah.h>
 
@@ -115,7 +116,7 @@ struct http_cfg {
     uint64_t headers_timeout, request_timeout, keepalive_timeout;
 
     /* web.md §1 */
-    bool secure, enable_etag, save_raw_body, return_error_codes;
+    bool secure, enable_etag, save_raw_body, return_error_codes, compress;
     bool meta_server, meta_requester, disable_param_scrubbing;
     int padding;                     /* 0: compact */
     int default_error_status;
@@ -203,6 +204,7 @@ struct http_server {
     struct buf scratch;
     struct buf hdr_scratch;
     struct buf keepalive_line;      /* "Keep-Alive: timeout=5" */
+    struct buf zbuf;                /* compressed string bodies */
     bool base_has_te;
 };
 
@@ -396,15 +398,23 @@ struct http_req *http_req_of(const ah_connection_t *c);
 void http_resp_init(struct http_req *req);
 /* Queue a header (rawConnection.responseHeaders.push); copies. */
 void http_resp_queue(struct http_req *req, const char *name, const char *value);
+/* content_length for a body of unknown length (compressed files): no
+ * Content-Length, Transfer-Encoding: chunked for HTTP/1.1 clients, the
+ * connection closes after the body for HTTP/1.0 ones. */
+#define HTTP_CL_CHUNKED (-2)
 /* Write one response: status line, `hdrs` ("name: value\r\n" lines),
- * content-length (content_length < 0: blen; none for 1xx/204/304), Date,
+ * content-length (content_length == -1: blen; none for 1xx/204/304), Date,
  * Connection/Keep-Alive, then the body unless HEAD/204/304.  The response
  * is finished unless `more` (a file body follows). */
 void http_write_response(struct http_req *req, int status, const char *hdrs, size_t hlen, const char *body,
                          size_t blen, long long content_length, bool more);
 /* The queued headers (web.md §9.1) merged with the response object's
  * (connection.setHeader), as lines; `skip_etag` leaves a queued ETag out. */
-void http_build_headers(struct http_req *req, struct buf *out, bool skip_etag);
+enum { HDR_SKIP_ETAG = 1, HDR_SKIP_CE = 2 };
+void http_build_headers(struct http_req *req, struct buf *out, unsigned skip);
+/* A string body with the queued headers and `status`, compressed when the
+ * client accepts it (sendWithCompression; HEAD keeps the length). */
+void http_send_string(struct http_req *req, int status, const char *body, size_t len);
 /* Finish a response whose body was streamed (files). */
 void http_resp_end(struct http_req *req);
 /* sendMessage(String(message)) with the queued headers and status. */
@@ -480,6 +490,19 @@ int http_error_status(json_t *error, int action_status, int current, bool return
  * UUID v4 (37 bytes with the NUL). */
 void http_random_fingerprint(struct http_server *srv, char out[41]);
 void http_random_uuid(struct http_server *srv, char out[37]);
+
+/* ------------------------------------------------------------ compress.c */
+
+enum { HTTP_ENC_NONE, HTTP_ENC_GZIP, HTTP_ENC_DEFLATE };
+/* web.compress and Accept-Encoding: which encoding to use. */
+int http_choose_encoding(struct http_req *req);
+const char *http_encoding_name(int enc);
+/* One-shot compression of in[0..n) appended to out; 0 or -1. */
+int http_compress(int enc, const void *in, size_t n, struct buf *out);
+/* Streaming: init, then steps appending to out; the step with `finish`
+ * returns 1 when the stream is complete.  deflateEnd() when done. */
+int http_deflate_init(z_stream *zs, int enc);
+int http_deflate_step(z_stream *zs, const void *in, size_t n, bool finish, struct buf *out);
 
 /* ------------------------------------------------------------ ws_glue.c */
 

@@ -29,6 +29,20 @@ static const char *const computed[] = {"content-length", "transfer-encoding", "c
                                        NULL};
 static const char *const computed_etag[] = {"content-length", "transfer-encoding", "connection", "keep-alive",
                                             "date", "etag", NULL};
+static const char *const computed_ce[] = {"content-length", "transfer-encoding", "connection", "keep-alive",
+                                          "date", "content-encoding", NULL};
+static const char *const computed_etag_ce[] = {"content-length", "transfer-encoding", "connection", "keep-alive",
+                                               "date", "etag", "content-encoding", NULL};
+
+static const char *const *skip_list(unsigned skip)
+{
+    switch (skip & (HDR_SKIP_ETAG | HDR_SKIP_CE)) {
+    case HDR_SKIP_ETAG: return computed_etag;
+    case HDR_SKIP_CE: return computed_ce;
+    case HDR_SKIP_ETAG | HDR_SKIP_CE: return computed_etag_ce;
+    default: return computed;
+    }
+}
 
 /* ------------------------------------------------------------ queue */
 
@@ -108,7 +122,7 @@ static void add_line(struct buf *out, const struct hdr *h, bool lower)
     buf_add(out, "\r\n", 2);
 }
 
-void http_build_headers(struct http_req *req, struct buf *out, bool skip_etag)
+void http_build_headers(struct http_req *req, struct buf *out, unsigned skip_flags)
 {
     struct http_server *srv = req->srv;
     bool head = req->method == HTTP_HEAD;
@@ -128,7 +142,7 @@ void http_build_headers(struct http_req *req, struct buf *out, bool skip_etag)
     }
     v = full_queue(req, &n, small, ARRAY_SIZE(small));
     if (req->res_headers.n == 0) {
-        hdr_finalize(v, n, head, skip_etag ? computed_etag : computed, out);
+        hdr_finalize(v, n, head, skip_list(skip_flags), out);
         goto done;
     }
     /* Node's writeHead(code, headers) over headers set with setHeader:
@@ -153,7 +167,7 @@ void http_build_headers(struct http_req *req, struct buf *out, bool skip_etag)
     }
     {
         bool *used = xcalloc(nf + 1, sizeof(*used));
-        const char *const *skip = skip_etag ? computed_etag : computed;
+        const char *const *skip = skip_list(skip_flags);
 
         for (i = 0; i < req->res_headers.n; i++) {
             const struct hdr *r = &req->res_headers.v[i];
@@ -227,6 +241,9 @@ void http_write_response(struct http_req *req, int status, const char *hdrs, siz
     no_body = no_length || req->method == HTTP_HEAD;
     if (srv->stopping)
         req->keep_alive = false;
+    /* a body of unknown length ends with the connection for HTTP/1.0 */
+    if (content_length == HTTP_CL_CHUNKED && req->http_minor == 0 && !no_body)
+        req->keep_alive = false;
     req->response_started = true;
     if (cl && !cl->closing && cl->stream) {
         struct buf *o = &cl->out;
@@ -240,7 +257,7 @@ void http_write_response(struct http_req *req, int status, const char *hdrs, siz
         buf_add(o, "\r\n", 2);
         if (hlen)
             buf_add(o, hdrs, hlen);
-        if (!no_length) {
+        if (!no_length && content_length != HTTP_CL_CHUNKED) {
             buf_add(o, "content-length: ", 16);
             add_uint(o, (unsigned long long)(content_length >= 0 ? (unsigned long long)content_length : blen));
             buf_add(o, "\r\n", 2);
@@ -250,10 +267,13 @@ void http_write_response(struct http_req *req, int status, const char *hdrs, siz
         if (req->keep_alive) {
             buf_add(o, "\r\nConnection: keep-alive\r\n", 26);
             buf_add(o, srv->keepalive_line.data, srv->keepalive_line.len);
-            buf_add(o, "\r\n\r\n", 4);
+            buf_add(o, "\r\n", 2);
         } else {
-            buf_add(o, "\r\nConnection: close\r\n\r\n", 23);
+            buf_add(o, "\r\nConnection: close\r\n", 21);
         }
+        if (content_length == HTTP_CL_CHUNKED && req->http_minor >= 1 && !no_body)
+            buf_add(o, "Transfer-Encoding: chunked\r\n", 28);
+        buf_add(o, "\r\n", 2);
         if (!no_body && blen)
             buf_add(o, body, blen);
     }
@@ -267,17 +287,37 @@ void http_resp_end(struct http_req *req)
     http_request_finished(req);
 }
 
-void http_resp_message(struct http_req *req, const char *body, size_t len)
+void http_send_string(struct http_req *req, int status, const char *body, size_t len)
 {
-    struct buf *h = &req->srv->hdr_scratch;
+    struct http_server *srv = req->srv;
+    struct buf *h = &srv->hdr_scratch;
+    int enc = http_choose_encoding(req);
 
     if (req->response_done)
         return;
+    buf_reset(h);
+    http_build_headers(req, h, enc ? HDR_SKIP_CE : 0);
+    if (enc) {
+        buf_reset(&srv->zbuf);
+        if (http_compress(enc, body, len, &srv->zbuf) == 0) {
+            buf_addf(h, "content-encoding: %s\r\n", http_encoding_name(enc));
+            http_write_response(req, status, h->data, h->len, srv->zbuf.data, srv->zbuf.len, -1, false);
+            if (srv->zbuf.cap > 1024 * 1024)
+                buf_release(&srv->zbuf);
+            return;
+        }
+    }
+    http_write_response(req, status, h->data, h->len, body, len, -1, false);
+}
+
+void http_resp_message(struct http_req *req, const char *body, size_t len)
+{
+    if (req->response_done)
+        return;
+    /* sendMessage sends nothing for HEAD (Content-Length 0) */
     if (req->method == HTTP_HEAD)
         len = 0;
-    buf_reset(h);
-    http_build_headers(req, h, false);
-    http_write_response(req, req->status, h->data, h->len, body, len, -1, false);
+    http_send_string(req, req->status, body, len);
 }
 
 /* ------------------------------------------------------------ metadata */

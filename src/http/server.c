@@ -1183,6 +1183,7 @@ void http_server_maybe_free(struct http_server *srv)
     buf_release(&srv->hdr_scratch);
     buf_release(&srv->keepalive_line);
     buf_release(&srv->cookie_suffix);
+    buf_release(&srv->zbuf);
     free(srv->base);
     free(srv);
 }

@@ -69,6 +69,13 @@ struct http_file {
     uint64_t offset;
     char *chunk;
     uint64_t started;
+
+    /* compression (web.compress): the deflate stream is only used by one
+     * threadpool job at a time */
+    int enc;
+    z_stream zs;
+    bool zinit, zfinished, zerr;
+    struct buf zout;
 };
 
 /* ------------------------------------------------------------ paths */
@@ -305,6 +312,15 @@ static void job_run(uv_work_t *w)
             }
             close(f->fd);
             f->fd = -1;
+            if (f->content && f->enc) {
+                /* small files are compressed here, off the loop */
+                if (http_compress(f->enc, f->content, (size_t)f->size, &f->zout) == 0)
+                    f->zfinished = true;
+                else
+                    f->zerr = true;
+                free(f->content);
+                f->content = NULL;
+            }
         }
         goto out;
     }
@@ -330,6 +346,9 @@ static void file_free(struct http_file *f)
     free(f->path);
     free(f->content);
     free(f->chunk);
+    if (f->zinit)
+        deflateEnd(&f->zs);
+    buf_release(&f->zout);
     free(f);
 }
 
@@ -376,7 +395,6 @@ static void send_not_found(struct http_req *req, struct http_file *f)
     ah_app_t *app = req->srv->app;
     ah_connection_t *c = req->conn;
     char *conn_err, *body;
-    struct buf *h = &req->srv->hdr_scratch;
 
     if (f->result == FILE_READ_ERROR)
         conn_err = config_error_text(app, "fileReadError", "error", f->err, NULL);
@@ -391,9 +409,8 @@ static void send_not_found(struct http_req *req, struct http_file *f)
     body = config_error_text(app, "fileNotFound", NULL);
     http_resp_queue(req, "Content-Type", "text/html");
     req->status = 404;
-    buf_reset(h);
-    http_build_headers(req, h, false);
-    http_write_response(req, 404, h->data, h->len, body, strlen(body), -1, false);
+    /* String(error): sent for HEAD too, so its length is announced */
+    http_send_string(req, 404, body, strlen(body));
     free(body);
 }
 
@@ -473,11 +490,131 @@ static void stream_next(struct http_file *f)
     http_req_ref(f->req);
 }
 
+/* A piece of a body of unknown length: a chunk for HTTP/1.1 clients, the
+ * bytes themselves for HTTP/1.0 ones (the connection ends the body). */
+static void append_piece(struct http_req *req, const char *p, size_t n)
+{
+    char hdr[24];
+    int hl;
+
+    if (n == 0 || req->method == HTTP_HEAD)
+        return;
+    if (req->http_minor == 0) {
+        http_client_append(req->client, p, n);
+        return;
+    }
+    hl = snprintf(hdr, sizeof(hdr), "%zx\r\n", n);
+    http_client_append(req->client, hdr, (size_t)hl);
+    http_client_append(req->client, p, n);
+    http_client_append(req->client, "\r\n", 2);
+}
+
+static void append_last(struct http_req *req)
+{
+    if (req->http_minor >= 1 && req->method != HTTP_HEAD)
+        http_client_append(req->client, "0\r\n\r\n", 5);
+}
+
+/* Compressed streaming: each step reads a chunk and deflates it on the
+ * threadpool. */
+static void zjob_run(uv_work_t *w)
+{
+    struct http_file *f = w->data;
+    uint64_t left = f->size - f->offset;
+    size_t want = left < CHUNK ? (size_t)left : CHUNK;
+    ssize_t n;
+    int rc;
+
+    f->zout.len = 0;
+    if (!f->zinit) {
+        if (http_deflate_init(&f->zs, f->enc) < 0) {
+            f->zerr = true;
+            return;
+        }
+        f->zinit = true;
+    }
+    do {
+        n = pread(f->fd, f->chunk, want, (off_t)f->offset);
+    } while (n < 0 && errno == EINTR);
+    if (n <= 0) {
+        f->zerr = true;
+        return;
+    }
+    f->offset += (uint64_t)n;
+    rc = http_deflate_step(&f->zs, f->chunk, (size_t)n, f->offset >= f->size, &f->zout);
+    if (rc < 0)
+        f->zerr = true;
+    else if (rc == 1)
+        f->zfinished = true;
+}
+
+static void zjob_next(struct http_file *f);
+
+static void zjob_done(uv_work_t *w, int status)
+{
+    struct http_file *f = w->data;
+    struct http_req *req = f->req;
+
+    f->busy = false;
+    if (status < 0 || f->aborted || req->client == NULL || req->client->closing) {
+        f->req = NULL;
+        if (req->file == f)
+            req->file = NULL;
+        file_free(f);
+        http_req_unref(req);
+        return;
+    }
+    if (f->zerr) {
+        struct http_client *cl = req->client;
+
+        log_warn("[server: web] compressing '%s' failed", f->path);
+        file_done(f);
+        http_req_unref(req);
+        http_client_abort(cl);
+        return;
+    }
+    append_piece(req, f->zout.data, f->zout.len);
+    if (f->zfinished) {
+        append_last(req);
+        http_req_unref(req);
+        finish_stream(f);
+        return;
+    }
+    http_req_unref(req);
+    http_client_flush(req->client);
+    if (req->client && http_client_outbound(req->client) < STREAM_HIGH)
+        zjob_next(f);
+}
+
+static void zjob_next(struct http_file *f)
+{
+    struct http_req *req = f->req;
+
+    if (f->busy)
+        return;
+    if (f->chunk == NULL)
+        f->chunk = xmalloc(CHUNK);
+    f->work.data = f;
+    if (uv_queue_work(f->srv->app->loop, &f->work, zjob_run, zjob_done) < 0) {
+        struct http_client *cl = req->client;
+
+        file_done(f);
+        http_client_abort(cl);
+        return;
+    }
+    f->busy = true;
+    http_req_ref(req);
+}
+
 void http_static_resume(struct http_req *req)
 {
     struct http_file *f = req->file;
 
-    if (f && !f->busy && f->fd >= 0 && f->offset < f->size && f->started)
+    if (f == NULL || f->busy || !f->started)
+        return;
+    if (f->enc && !f->zfinished && f->fd >= 0)
+        zjob_next(f);
+    else if (!f->enc && f->fd >= 0 && f->offset < f->size)
         stream_next(f);
 }
 
@@ -502,10 +639,33 @@ static void send_found(struct http_req *req, struct http_file *f)
         http_resp_queue(req, "Last-Modified", date);
     }
     buf_reset(h);
-    http_build_headers(req, h, f->add_etag);
+    http_build_headers(req, h, (f->add_etag ? HDR_SKIP_ETAG : 0) | (f->enc && !f->not_modified ? HDR_SKIP_CE : 0));
     if (f->add_etag)
         buf_addf(h, "etag: %s\r\n", f->etag);
     status = f->not_modified ? 304 : req->status;
+    if (f->enc && !f->not_modified) {
+        /* compressed: no Content-Length, chunked (web.md §9.2) */
+        buf_addf(h, "content-encoding: %s\r\n", http_encoding_name(f->enc));
+        f->started = core_now_ms();
+        http_write_response(req, status, h->data, h->len, NULL, 0, HTTP_CL_CHUNKED, true);
+        if (f->head) {
+            finish_stream(f);
+        } else if (f->zerr) {
+            struct http_client *cl = req->client;
+
+            log_warn("[server: web] compressing '%s' failed", f->path);
+            file_done(f);
+            http_client_abort(cl);
+        } else if (f->zfinished) {
+            append_piece(req, f->zout.data, f->zout.len);
+            append_last(req);
+            finish_stream(f);
+        } else {
+            http_client_flush(req->client);
+            zjob_next(f);
+        }
+        return;
+    }
     if (f->not_modified) {
         /* headers only; the stream is closed without being read */
         file_take(f);
@@ -581,6 +741,7 @@ void http_static_send(struct http_req *req)
         f->rel = xstrdup("");
     }
     f->head = req->method == HTTP_HEAD;
+    f->enc = http_choose_encoding(req);
     f->ims = dup_header(req, "if-modified-since");
     f->inm = dup_header(req, "if-none-match");
     f->cc = dup_header(req, "cache-control");

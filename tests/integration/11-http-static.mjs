@@ -46,6 +46,9 @@ const files = {
   'public/with space.txt': 'spaced',
   'secret.txt': 'TOP SECRET',
   'public-evil/x.txt': 'evil',
+  'plug/public/plug.txt': 'from the plugin',
+  'plug/public/index.html': 'plugin index (shadowed)',
+  'hidden/public/hidden.txt': 'not public',
 };
 
 const srv = await startServer({
@@ -207,6 +210,7 @@ const P = srv.port;
     env: {
       ACTIONHERO_CONFIG_OVERRIDES: JSON.stringify({
         web: { enableEtag: false, flatFileCacheDuration: 5 },
+        plugins: { plug: { path: 'plug' }, hidden: { path: 'hidden', public: false } },
         routes: { get: [{ path: '/docs', dir, matchTrailingPathParts: true }] },
       }),
     },
@@ -222,6 +226,12 @@ const P = srv.port;
   eq('dir route', [r.status, r.text], [200, '<p>page</p>']);
   const esc = await rawStatus(s2.port, '/docs/../../secret.txt');
   eq('dir route cannot escape', esc.status, 404);
+  r = await request(s2.port, '/plug.txt');
+  eq('plugin public directory searched', [r.status, r.text], [200, 'from the plugin']);
+  r = await request(s2.port, '/index.html');
+  eq('project public first', r.text, '<h1>index</h1>\n');
+  r = await request(s2.port, '/hidden.txt');
+  eq('plugin with public: false', r.status, 404);
 }
 
 await done();
