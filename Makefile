@@ -12,7 +12,7 @@
 
 CC      ?= cc
 O       ?= build
-PKGS    := libuv jansson libsodium libcrypto libpcre2-8 hiredis
+PKGS    := libuv jansson libsodium libcrypto libpcre2-8 hiredis zlib
 DEPS    := build/deps
 
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
