@@ -585,7 +585,10 @@ void ws_conn_start(struct ws_conn *c, const char *early, size_t early_len)
     srv->n_conns++;
     if (c->close_queued)
         uv_timer_start(&c->close_timer, on_close_timeout, (uint64_t)srv->cfg.close_timeout, 0);
-    uv_tcp_nodelay(c->tcp, 1);
+    /* The web server may listen on a Unix socket: then the handle is a
+     * uv_pipe_t, used here as a uv_stream_t only. */
+    if (c->tcp->type == UV_TCP)
+        uv_tcp_nodelay(c->tcp, 1);
     rc = uv_read_start((uv_stream_t *)c->tcp, on_alloc, on_read);
     if (rc < 0) {
         log_debug("[server: websocket] cannot read: %s", uv_strerror(rc));

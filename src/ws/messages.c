@@ -444,7 +444,7 @@ static void peer_address(uv_tcp_t *tcp, char *ip, size_t iplen, char *port, size
 
     snprintf(ip, iplen, "0.0.0.0");
     snprintf(port, portlen, "0");
-    if (uv_tcp_getpeername(tcp, (struct sockaddr *)&ss, &len) != 0)
+    if (tcp->type != UV_TCP || uv_tcp_getpeername(tcp, (struct sockaddr *)&ss, &len) != 0)
         return;
     if (ss.ss_family == AF_INET) {
         uv_ip4_name((struct sockaddr_in *)&ss, ip, iplen);

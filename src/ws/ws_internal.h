@@ -107,7 +107,9 @@ void ws_warn(struct ws_server *srv, const char *fmt, ...) AH_PRINTF(2, 3);
 
 struct ws_conn {
     struct ws_server *srv;
-    uv_tcp_t *tcp;             /* malloc'd by the HTTP layer, freed here */
+    uv_tcp_t *tcp;             /* malloc'd by the HTTP layer, freed here; a
+                                * uv_pipe_t for a Unix socket listener (then
+                                * only its uv_stream_t part is used) */
     uv_timer_t close_timer;
     int open_handles;          /* tcp + timer not yet closed */
     wslay_event_context_ptr wslay;
