@@ -396,8 +396,13 @@ void ws_messages_on_binary(struct ws_conn *c, const char *p, size_t n)
     ac->params = json_object();
     /* at least two characters per byte ("0,") */
     if (n > c->srv->cfg.max_outbound / 2) {
-        ws_warn(c->srv, "[server: websocket] dropping a client: the answer to its %zu-byte binary "
-                "message cannot fit in websocket.maxOutboundBytes to=%s", n, ac->remote_ip);
+        static struct log_ratelimit rl;
+        json_t *data = json_pack("{s:s, s:I, s:I}", "to", ac->remote_ip, "bytes", (json_int_t)n, "limit",
+                                 (json_int_t)c->srv->cfg.max_outbound);
+
+        log_peer(&rl, AH_LOG_WARNING, data, "[server: websocket] dropping a client: the answer to its "
+                 "binary message cannot fit in websocket.maxOutboundBytes");
+        json_decref(data);
         ws_conn_abort(c);
         return;
     }
@@ -444,7 +449,7 @@ static void peer_address(uv_tcp_t *tcp, char *ip, size_t iplen, char *port, size
 
     snprintf(ip, iplen, "0.0.0.0");
     snprintf(port, portlen, "0");
-    if (uv_tcp_getpeername(tcp, (struct sockaddr *)&ss, &len) != 0)
+    if (tcp->type != UV_TCP || uv_tcp_getpeername(tcp, (struct sockaddr *)&ss, &len) != 0)
         return;
     if (ss.ss_family == AF_INET) {
         uv_ip4_name((struct sockaddr_in *)&ss, ip, iplen);
