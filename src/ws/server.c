@@ -128,7 +128,10 @@ static int read_config(ah_app_t *app, struct ws_config *cfg)
         return ah_app_fail(app, "config: 'websocket.server.pingInterval' must be a number of ms or false");
     }
 
-    v = pick(app, "websocket.server.maxLength", "websocket.maxPayload");
+    /* Primus: `options.maxLength || 10485760` */
+    v = config_get(app, "websocket.server.maxLength");
+    if (v == NULL || !core_truthy(v))
+        v = config_get(app, "websocket.maxPayload");
     if ((rc = int_option(app, v, "websocket.maxPayload", 10485760, 1, 2147483647LL, &n)) < 0)
         return rc;
     cfg->max_payload = (uint64_t)n;

@@ -143,6 +143,7 @@ struct ws_conn {
 
     /* Actionhero */
     ah_connection_t *ac;       /* NULL in the echo modes or once detached */
+    json_t *message_id;        /* connection.messageId as the client sent it */
 
     struct ws_conn *next, *prev;
 };
