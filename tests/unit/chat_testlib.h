@@ -26,6 +26,7 @@ struct chat_app_opts {
     long long rpc_timeout;   /* 0: 300 ms */
     long long max_members;   /* 0: default */
     long long max_message;   /* 0: default */
+    long long max_rooms;     /* 0: default */
 };
 
 static inline void chat_configure(ah_app_t *app, void *arg)
@@ -38,6 +39,8 @@ static inline void chat_configure(ah_app_t *app, void *arg)
     testkit_config_set(app, "general.rpcTimeout", json_integer(o->rpc_timeout ? o->rpc_timeout : 300));
     if (o->max_members)
         testkit_config_set(app, "general.maxRoomMembers", json_integer(o->max_members));
+    if (o->max_rooms)
+        testkit_config_set(app, "general.maxRoomsPerConnection", json_integer(o->max_rooms));
     if (o->max_message)
         testkit_config_set(app, "general.maxChatMessageBytes", json_integer(o->max_message));
     if (o->redis_port) {

@@ -485,7 +485,8 @@ static void test_pubsub(ah_app_t *app)
 
 static void test_limits(void)
 {
-    struct chat_app_opts o = {.max_members = 2, .max_message = 200, .redis_port = on_redis ? redis_srv.port : 0};
+    struct chat_app_opts o = {
+        .max_members = 2, .max_message = 200, .max_rooms = 2, .redis_port = on_redis ? redis_srv.port : 0};
     ah_app_t *app = chat_app_new(&o);
     ah_connection_t *c[3];
     json_t *msg;
@@ -506,6 +507,16 @@ static void test_limits(void)
     CHECK_EQ_STR(chat_text(c[2]->rooms), "[]");
     CALL(app, &res, ah_chat_remove_member(app, c[0]->id, "small", true, chat_res_cb, &res));
     CALL(app, &res, ah_chat_add_member(app, c[2]->id, "small", chat_res_cb, &res));
+    OK_RESULT("true");
+
+    /* rooms per connection */
+    CALL(app, &res, ah_chat_add_member(app, c[2]->id, "defaultRoom", chat_res_cb, &res));
+    OK_RESULT("true");
+    CALL(app, &res, ah_chat_add_member(app, c[2]->id, "otherRoom", chat_res_cb, &res));
+    ERR_RESULT("connection is in too many rooms (max 2)");
+    CHECK_EQ_STR(chat_text(c[2]->rooms), "[\"small\",\"defaultRoom\"]");
+    CALL(app, &res, ah_chat_remove_member(app, c[2]->id, "defaultRoom", true, chat_res_cb, &res));
+    CALL(app, &res, ah_chat_add_member(app, c[2]->id, "otherRoom", chat_res_cb, &res));
     OK_RESULT("true");
 
     memset(big, 'x', sizeof(big) - 1);
