@@ -30,6 +30,7 @@
 #include "ws/ws_internal.h"
 
 static void on_send_message(ah_connection_t *ac, json_t *message);
+static void on_send_serialized(ah_connection_t *ac, const char *json, size_t len);
 static void on_send_file(ah_connection_t *ac, const char *path);
 static void on_goodbye(ah_connection_t *ac);
 
@@ -44,6 +45,7 @@ static const ah_server_type_t ws_server_type = {
     .send_welcome_message = true,
     .verbs = ws_verbs,
     .send_message = on_send_message,
+    .send_serialized = on_send_serialized,
     .send_file = on_send_file,
     .goodbye = on_goodbye,
 };
@@ -135,6 +137,17 @@ static void on_send_message(ah_connection_t *ac, json_t *message)
 
     if (c != NULL)
         send_reply(c, message, NULL, NULL);
+}
+
+/* Chat fan-out: the bytes are already this server's encoding of a message
+ * send_reply would not change (ws_json_encode, with a context other than
+ * "response" and no error); one text frame, as ws_primus_write sends. */
+static void on_send_serialized(ah_connection_t *ac, const char *json, size_t len)
+{
+    struct ws_conn *c = ac->raw;
+
+    if (c != NULL && ws_conn_open(c))
+        ws_conn_send(c, WSLAY_TEXT_FRAME, json, len);
 }
 
 static void on_goodbye(ah_connection_t *ac)
