@@ -37,7 +37,7 @@ LIB        := $(O)/libah.a
 UNIT_BINS  := $(SRC_UNIT:tests/unit/%.c=$(O)/unit/%)
 
 .PHONY: all deps deps-test run test asan unit integration bench bench-smoke clean \
-        test-asan unit-asan integration-asan fuzz
+        test-asan unit-asan integration-asan fuzz FORCE
 
 all: $(DEPS)/lib/libllhttp.a $(O)/actionhero $(O)/actionhero-test
 
