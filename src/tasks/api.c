@@ -705,5 +705,5 @@ int tasks_in_flight(ah_app_t *app)
 {
     struct tasks *t = app ? tasks_of(app) : NULL;
 
-    return t ? t->jobs_in_flight : 0;
+    return t ? pool_busy(t) : 0;
 }

@@ -5,8 +5,9 @@
  * cleaning workers whose ping is older than stuckWorkerTimeout.
  *
  * Moving a delayed job: node-resque LPOPs it, then enqueues it, so a crash
- * between the two loses it.  We read the head (LINDEX), run the plugins,
- * then remove and push it in one script; a job is always in one place.  A
+ * between the two loses it.  We read the head (LINDEX), drop its timestamps
+ * entry, run the plugins, then remove and push it in one script; a job is
+ * always in one place.  A
  * delayed entry that is not a JSON job, or whose plugins fail, becomes a
  * failure record instead of being dropped.  The leader election and the
  * timestamp clean-up are scripts too (node-resque: GET/EXPIRE and
@@ -397,11 +398,12 @@ static void before_enqueue_done(struct ah_job *job, int rc, void *arg)
     free(enc);
 }
 
+static void unindexed(struct op *op, const struct store_reply *r);
+
 static void head_got(struct op *op, const struct store_reply *r)
 {
     struct cycle *c = (struct cycle *)op;
-    json_t *job;
-    char *key;
+    char *key, *tspart;
 
     free(c->text);
     c->text = NULL;
@@ -417,9 +419,24 @@ static void head_got(struct op *op, const struct store_reply *r)
         return;
     }
     c->text = xstrndup(r->str, r->len);
-    job = tq_parse(r->str, r->len);
+    /* as node-resque does before enqueueing (so that DelayQueueLock does not
+     * see the job itself), drop the job's timestamps entry first; the job
+     * stays in delayed:<s> until it is in its queue */
+    tspart = xasprintf("timestamps:%s", c->text);
+    key = tq_key(op->t, tspart, NULL);
+    op_cmdl(op, unindexed, "SREM", key, c->member, NULL);
+    free(tspart);
+    free(key);
+}
+
+static void unindexed(struct op *op, const struct store_reply *r)
+{
+    struct cycle *c = (struct cycle *)op;
+    json_t *job = tq_parse(c->text, strlen(c->text));
+
+    (void)r;
     if (!json_is_object(job) || !json_is_string(json_object_get(job, "class"))) {
-        json_t *raw = json_stringn_nocheck(r->str, r->len);
+        json_t *raw = json_string_nocheck(c->text);
 
         record_failure(c, raw, "cannot parse the delayed job: not a JSON job");
         json_decref(raw);
@@ -428,7 +445,7 @@ static void head_got(struct op *op, const struct store_reply *r)
     }
     c->job = job_new(op->t, json_string_value(json_object_get(job, "queue")),
                      json_string_value(json_object_get(job, "class")), json_object_get(job, "args"), NULL);
-    if (!json_is_array(json_object_get(job, "args")) && json_object_get(job, "args") == NULL) {
+    if (json_object_get(job, "args") == NULL) {
         json_decref(c->job->args);
         c->job->args = json_array();
     }

@@ -14,7 +14,8 @@
 /* Is a task of that name registered (the `tasks` initializer has loaded)? */
 bool tasks_exists(ah_app_t *app, const char *name);
 
-/* Jobs being performed by this process's workers (graceful drain). */
+/* Workers taking or performing a job (the graceful drain of app_stop waits
+ * for them, as for actions, up to general.shutdownTimeout). */
 int tasks_in_flight(ah_app_t *app);
 
 /* The sum of the queue lengths of task.details() (the status action's

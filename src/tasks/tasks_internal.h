@@ -301,6 +301,7 @@ void tasks_enqueue_all_recurrent(struct tasks *t, tq_cb cb, void *arg);
 
 int pool_start(struct tasks *t);
 void pool_quiesce(struct tasks *t);   /* stop taking jobs */
+int pool_busy(struct tasks *t);       /* workers taking or performing a job */
 void pool_stop(struct tasks *t);      /* untrack idle workers, close handles */
 int scheduler_start(struct tasks *t);
 void scheduler_stop(struct tasks *t);

@@ -823,6 +823,17 @@ int pool_start(struct tasks *t)
     return 0;
 }
 
+int pool_busy(struct tasks *t)
+{
+    struct worker *w;
+    int n = 0;
+
+    for (w = t->pool ? t->pool->all : NULL; w; w = w->next)
+        if (w->working && !w->stopped)
+            n++;
+    return n;
+}
+
 void pool_quiesce(struct tasks *t)
 {
     struct pool *p = t->pool;

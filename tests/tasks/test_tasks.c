@@ -118,13 +118,23 @@ AH_TASK(test_inputs) = {
     .run = echo_run,
 };
 
-/* testPeriodic: every 2 s. */
+/* testPeriodic: every second. */
+int test_periodic_runs;
+
+static int periodic_run(ah_job_t *job, json_t *params)
+{
+    (void)params;
+    test_periodic_runs++;
+    ah_job_set_result(job, json_integer(test_periodic_runs));
+    return AH_DONE;
+}
+
 AH_TASK(test_periodic) = {
     .name = "testPeriodic",
     .description = "periodic",
     .queue = "periodic",
-    .frequency = 2000,
-    .run = echo_run,
+    .frequency = 1000,
+    .run = periodic_run,
 };
 
 /* testRetry: fails; the Retry plugin runs it twice. */
@@ -168,10 +178,13 @@ static void sum_after(ah_job_t *job, int status, void *arg)
 {
     struct sum *s = arg;
 
-    if (status < 0)
+    if (status < 0) {
         ah_job_fail(job, status, "cancelled");
-    else
+    } else {
         ah_job_set_result(job, json_integer(s->total));
+        json_decref(test_task_last_params);
+        test_task_last_params = json_integer(s->total);
+    }
     free(s);
     test_task_runs++;
     ah_job_done(job);

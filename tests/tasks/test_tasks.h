@@ -9,6 +9,7 @@
 
 extern int test_task_runs;            /* testEcho / testAsync / testBlocking runs */
 extern json_t *test_task_last_params; /* params of the last testEcho run (owned) */
-extern int test_mw_calls[4];          /* testTaskMw: preEnqueue, postEnqueue, pre, post */
+extern int test_mw_calls[4];
+extern int test_periodic_runs;         /* testPeriodic runs */          /* testTaskMw: preEnqueue, postEnqueue, pre, post */
 
 #endif

@@ -13,6 +13,7 @@
 #include "core/json_out.h"
 #include "testkit/testkit.h"
 #include "tasks/tasks.h"
+#include "tasks/tasks_internal.h"
 #include "../tasks/test_tasks.h"
 
 struct tcfg {

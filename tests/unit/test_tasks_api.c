@@ -344,7 +344,7 @@ static void suite_recurrent(ah_app_t *app)
     v = CALL(app, &r, ah_task_app_scheduled_at(app, "periodic", "testPeriodic", empty, tr_cb, &r));
     CHECK_EQ_INT((long long)json_array_size(v), 1);
     if (json_array_size(v) == 1) {
-        long long at = json_integer_value(json_array_get(v, 0)), want = ((long long)core_now_ms() + 2000) / 1000;
+        long long at = json_integer_value(json_array_get(v, 0)), want = ((long long)core_now_ms() + 1000) / 1000;
 
         CHECK(at >= want - 1 && at <= want + 1);
     }
