@@ -14,6 +14,7 @@
 #include "core/core.h"
 #include "dispatch/dispatch.h"
 #include "log/log.h"
+#include "tasks/tasks.h"
 
 #define AH_VERSION "0.1.0"
 
@@ -25,6 +26,7 @@ static void usage(FILE *f)
             "commands:\n"
             "  start           run the server in the foreground\n"
             "  actions         list actions with versions, descriptions and inputs\n"
+            "  task enqueue    --name NAME [--args JSON]: enqueue a task (meaningful with Redis)\n"
             "  version         print the version\n"
             "  help            this text\n");
 }
@@ -95,6 +97,9 @@ int main(int argc, char **argv)
         return cmd_start(argc - 1, argv + 1); /* flags only: start */
     if (strcmp(cmd, "start") == 0)
         return cmd_start(argc - 2, argv + 2);
+    /* tasks (src/tasks/cli.c) */
+    if (strcmp(cmd, "task") == 0 || strcmp(cmd, "task-enqueue") == 0)
+        return tasks_cli(argc - 1, argv + 1);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0 || strcmp(cmd, "-V") == 0) {
         printf("%s\n", AH_VERSION);
         return 0;

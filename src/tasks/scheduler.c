@@ -259,6 +259,7 @@ static void pings_got(struct op *op, const struct store_reply *r)
     long long limit = (long long)((op->t->cfg.stuck_worker_timeout + 500) / 1000);
     size_t i;
 
+    json_decref(c->stuck);
     c->stuck = json_array();
     for (i = 0; r->type == STORE_REPLY_ARRAY && i < r->elements; i++) {
         json_t *p = tq_reply_str(r->element[i]) ? tq_parse(r->element[i]->str, r->element[i]->len) : NULL;
@@ -301,6 +302,7 @@ static void check_stuck_workers(struct cycle *c)
 {
     char *pattern = tq_key(c->op.t, "worker", "ping", "*", NULL);
 
+    json_decref(c->stuck);
     c->stuck = json_array();
     tq_scan(c->op.t, pattern, pings_scanned, c);
     free(pattern);

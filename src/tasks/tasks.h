@@ -41,4 +41,8 @@ AH_MUST_CHECK int tasks_spec_find_enqueued(ah_app_t *app, const char *name, ah_t
 AH_MUST_CHECK int tasks_spec_delete_enqueued(ah_app_t *app, const char *name, json_t *params,
                                              ah_task_app_cb cb, void *arg);
 
+/* The `task enqueue` / `task-enqueue` command (src/tasks/cli.c): argv[0]
+ * is "task" or "task-enqueue".  Returns the process exit code. */
+int tasks_cli(int argc, char **argv);
+
 #endif /* AH_SRC_TASKS_TASKS_H */

@@ -418,9 +418,13 @@ static json_t *args0_for_log(struct worker *w)
     if (a0 == NULL)
         return json_string("undefined");
     f = json_is_object(a0) ? dispatch_filter_for_log(w->t->app, a0, "general.filteredParams") : json_incref(a0);
+    json_t *out;
+
     s = json_out_str(f, 0, 0, NULL);
     json_decref(f);
-    return json_string_nocheck(s ? s : "null") ? json_string_nocheck(s) : json_string("null");
+    out = json_string_nocheck(s);
+    free(s);
+    return out;
 }
 
 static void on_performed(struct ah_job *job, int outcome, void *arg)
