@@ -22,6 +22,7 @@
 #include "core/json_out.h"
 #include "dispatch/dispatch.h"
 #include "log/log.h"
+#include "tasks/tasks.h"
 
 static void usage(FILE *f)
 {
@@ -32,6 +33,8 @@ static void usage(FILE *f)
             "  start           run the server in the foreground (the default)\n"
             "  actions         list actions with versions, descriptions and inputs\n"
             "                  (also: actions-list)\n"
+            "  task enqueue    --name NAME [--args JSON]: enqueue a task (meaningful with Redis;\n"
+            "                  also: task-enqueue)\n"
             "  version         print the version (also: --version, -V)\n"
             "  help            this text (also: --help, -h)\n"
             "\n"
@@ -314,6 +317,9 @@ int main(int argc, char **argv)
     }
     if (strcmp(cmd, "actions") == 0 || strcmp(cmd, "actions-list") == 0)
         return cmd_actions();
+    /* tasks (src/tasks/cli.c) */
+    if (strcmp(cmd, "task") == 0 || strcmp(cmd, "task-enqueue") == 0)
+        return tasks_cli(argc - 1, argv + 1);
     fprintf(stderr, "error: unknown command '%s'\n", cmd);
     return 1;
 }

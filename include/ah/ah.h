@@ -246,5 +246,6 @@ json_t *ah_config(ah_app_t *app, const char *dotted_path);
 #include <ah/chat.h>
 #include <ah/connection.h>
 #include <ah/initializer.h>
+#include <ah/task.h>
 
 #endif /* AH_AH_H */

@@ -80,7 +80,9 @@ int ah_chat_room_status(ah_app_t *app, const char *room, ah_chat_cb cb, void *ar
  * A connection of another server is reached by RPC (waiting up to
  * general.rpcTimeout: error `RPC Timeout`).  Errors: `connection already
  * in this room (<room>)`, `room does not exist`, a join middleware's text,
- * `room is full (<room>)` (general.maxRoomMembers). */
+ * `room is full (<room>)` (general.maxRoomMembers, default 100000),
+ * `connection is in too many rooms (max <n>)`
+ * (general.maxRoomsPerConnection, default 1000). */
 int ah_chat_add_member(ah_app_t *app, const char *connection_id, const char *room, ah_chat_cb cb,
                        void *arg);
 
@@ -97,8 +99,9 @@ int ah_chat_remove_member(ah_app_t *app, const char *connection_id, const char *
  * onSayReceive middleware dropped the message.  Errors: `both room and
  * message are required` (NULL / "" room, falsy message), `connection not
  * in this room (<room>)`, an onSayReceive middleware's text, `message is
- * too large (...)` (general.maxChatMessageBytes), the store's error when
- * the message cannot be published. */
+ * too large (more than <n> bytes)` (general.maxChatMessageBytes, default
+ * 1 MiB, counted on the JSON text published), the store's error when the
+ * message cannot be published ("redis unavailable"). */
 int ah_chat_broadcast(ah_app_t *app, ah_connection_t *c, const char *room, json_t *message, ah_chat_cb cb,
                       void *arg);
 

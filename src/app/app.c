@@ -21,6 +21,7 @@
 #include "core/core.h"
 #include "dispatch/dispatch.h"
 #include "log/log.h"
+#include "tasks/tasks.h"
 
 ah_app_t *app_new(uv_loop_t *loop)
 {
@@ -420,7 +421,7 @@ static void finish_stop(ah_app_t *app)
 static void on_drain_tick(uv_timer_t *t)
 {
     ah_app_t *app = t->data;
-    int n = dispatch_in_flight(app);
+    int n = dispatch_in_flight(app) + tasks_in_flight(app);
 
     if (n == 0 || core_mono_ms() >= app->stop_deadline) {
         if (n > 0)

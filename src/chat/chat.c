@@ -56,6 +56,14 @@ char *chat_err_room_not_exist(ah_app_t *app, const char *room)
     return chat_err(app, "connectionRoomNotExist", "room", room ? room : "undefined", "room does not exist");
 }
 
+char *chat_err_too_many_rooms(ah_app_t *app, long long max)
+{
+    char n[32];
+
+    snprintf(n, sizeof(n), "%lld", max);
+    return chat_err(app, "connectionTooManyRooms", "max", n, "connection is in too many rooms (max %s)");
+}
+
 /* ---------------------------------------------------------------- rooms of a connection */
 
 bool chat_conn_in_room(const ah_connection_t *c, const char *room)
@@ -499,7 +507,7 @@ static int opt_int(ah_app_t *app, const char *path, long long dflt, long long mi
 static int chat_initialize(ah_app_t *app)
 {
     json_t *rooms = config_get(app, "general.startingChatRooms");
-    long long max_members, max_message;
+    long long max_members, max_message, max_rooms;
     struct chat *ch;
     size_t i;
     int rc;
@@ -510,12 +518,15 @@ static int chat_initialize(ah_app_t *app)
         return rc;
     if ((rc = opt_int(app, "general.maxChatMessageBytes", 1 << 20, 64, 1LL << 30, &max_message)) < 0)
         return rc;
+    if ((rc = opt_int(app, "general.maxRoomsPerConnection", 1000, 1, 1000000, &max_rooms)) < 0)
+        return rc;
     if (store_get(app) == NULL || cluster_handle(app, "chat", NULL, NULL) < 0)
         return ah_app_fail(app, "the chatRoom initializer needs the store and the cluster layer");
     ch = xcalloc(1, sizeof(*ch));
     ch->app = app;
     ch->max_members = max_members;
     ch->max_message = max_message;
+    ch->max_rooms = max_rooms;
     ch->hooks.generate_member_details = ah_chat_default_generate_member_details;
     ch->hooks.sanitize_member_details = ah_chat_default_sanitize_member_details;
     ch->hooks.generate_message_payload = ah_chat_default_generate_message_payload;

@@ -66,6 +66,7 @@ struct chat {
     size_t n_buckets, n_rooms;
 
     long long max_members;       /* general.maxRoomMembers */
+    long long max_rooms;         /* general.maxRoomsPerConnection */
     long long max_message;       /* general.maxChatMessageBytes */
     struct buf out;              /* delivery rendering, reused */
 };
@@ -77,6 +78,7 @@ struct chat *chat_get(ah_app_t *app);
 char *chat_err(ah_app_t *app, const char *key, const char *var, const char *val, const char *fmt);
 char *chat_err_not_in_room(ah_app_t *app, const char *room_text);
 char *chat_err_room_not_exist(ah_app_t *app, const char *room);
+char *chat_err_too_many_rooms(ah_app_t *app, long long max);
 
 /* Run the `which` hooks in order on `ev`.  0, or <0 with *error set (a new
  * string: the hook's text) when a hook blocked. */

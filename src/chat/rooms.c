@@ -346,6 +346,12 @@ static void on_join_checked(int status, const struct store_reply *reply, void *a
     }
     /* two joins in flight: the second finds the room there and only
      * rewrites the member entry, as in Actionhero */
+    if (!chat_conn_in_room(c, op->room) && (long long)json_array_size(c->rooms) >= ch->max_rooms) {
+        err = chat_err_too_many_rooms(op->app, ch->max_rooms);
+        chat_op_done(op, NULL, err);
+        free(err);
+        return;
+    }
     if (!chat_conn_in_room(c, op->room)) {
         json_array_append_new(c->rooms, json_string(op->room));
         if (c->can_chat)
@@ -378,6 +384,10 @@ int chat_add_member_local(ah_app_t *app, ah_connection_t *c, const char *room, a
         chat_op_done_later(op, NULL,
                            chat_err(app, "connectionAlreadyInRoom", "room", room,
                                     "connection already in this room (%s)"));
+        return 0;
+    }
+    if ((long long)json_array_size(c->rooms) >= chat_get(app)->max_rooms) {
+        chat_op_done_later(op, NULL, chat_err_too_many_rooms(app, chat_get(app)->max_rooms));
         return 0;
     }
     if (room == NULL) { /* exists(undefined) is false */

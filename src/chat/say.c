@@ -249,6 +249,9 @@ void chat_on_pubsub(ah_app_t *app, json_t *message, void *arg)
         ah_connection_unref(to[i]);
     if (to != stack)
         free(to);
+    /* do not keep the memory of the largest message ever said */
+    if (ch->out.cap > 65536)
+        buf_release(&ch->out);
 out:
     free(room);
     json_decref(payload);

@@ -378,10 +378,10 @@ static void on_do(ah_app_t *app, json_t *msg, void *arg)
             return;
     }
     if (!json_is_string(method)) {
-        log_error("RPC message without a method (messageId %s)",
-                  json_string_value(json_object_get(msg, "messageId")) ? json_string_value(
-                                                                             json_object_get(msg, "messageId"))
-                                                                       : "?");
+        /* Actionhero throws a TypeError here (message.method.split) */
+        log_error("RPC message without a method (from server %s)",
+                  json_is_string(json_object_get(msg, "serverId")) ? json_string_value(json_object_get(msg, "serverId"))
+                                                                   : "?");
         return;
     }
     m = json_string_value(method);

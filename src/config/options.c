@@ -81,6 +81,13 @@ static const struct config_option options[] = {
     S("general.paths.src", "\"src\""),
     S("general.paths.dist", "\"dist\""),
     M("general.startingChatRooms", "{}"),
+    /* C: chat and RPC bounds: members per room (checked at join), rooms
+     * per connection, bytes of one chat message as published, RPC calls
+     * waiting for an answer */
+    I("general.maxRoomMembers", "100000", 1, 1e9),
+    I("general.maxRoomsPerConnection", "1000", 1, 1e6),
+    I("general.maxChatMessageBytes", "1048576", 64, GIB),
+    I("general.rpcMaxPending", "10000", 1, 1e8),
     /* C: drain deadline of a stop (ACTIONHERO_SHUTDOWN_TIMEOUT) */
     I("general.shutdownTimeout", "30000", 0, HOUR_MS),
     /* thresholds of the status action (env maxMemoryAlloted, maxResqueQueueLength) */
@@ -109,6 +116,10 @@ static const struct config_option options[] = {
     S("errors.connectionRoomNotExist", "\"room does not exist\""),
     S("errors.connectionRoomExists", "\"room exists\""),
     S("errors.connectionRoomRequired", "\"a room is required\""),
+    /* C: the chat bounds above */
+    S("errors.connectionRoomFull", "\"room is full ({room})\""),
+    S("errors.connectionTooManyRooms", "\"connection is in too many rooms (max {max})\""),
+    S("errors.chatMessageTooLarge", "\"message is too large (more than {max} bytes)\""),
 
     /* ------------------------------------------------ logger (config.md §6) */
     O("logger"),

@@ -30,6 +30,7 @@
 #include "ws/ws_internal.h"
 
 static void on_send_message(ah_connection_t *ac, json_t *message);
+static void on_send_serialized(ah_connection_t *ac, const char *json, size_t len);
 static void on_send_file(ah_connection_t *ac, const char *path);
 static void on_goodbye(ah_connection_t *ac);
 
@@ -44,6 +45,7 @@ static const ah_server_type_t ws_server_type = {
     .send_welcome_message = true,
     .verbs = ws_verbs,
     .send_message = on_send_message,
+    .send_serialized = on_send_serialized,
     .send_file = on_send_file,
     .goodbye = on_goodbye,
 };
@@ -135,6 +137,17 @@ static void on_send_message(ah_connection_t *ac, json_t *message)
 
     if (c != NULL)
         send_reply(c, message, NULL, NULL);
+}
+
+/* Chat fan-out: the bytes are already this server's encoding of a message
+ * send_reply would not change (ws_json_encode, with a context other than
+ * "response" and no error); one text frame, as ws_primus_write sends. */
+static void on_send_serialized(ah_connection_t *ac, const char *json, size_t len)
+{
+    struct ws_conn *c = ac->raw;
+
+    if (c != NULL && ws_conn_open(c))
+        ws_conn_send(c, WSLAY_TEXT_FRAME, json, len);
 }
 
 static void on_goodbye(ah_connection_t *ac)
@@ -396,8 +409,13 @@ void ws_messages_on_binary(struct ws_conn *c, const char *p, size_t n)
     ac->params = json_object();
     /* at least two characters per byte ("0,") */
     if (n > c->srv->cfg.max_outbound / 2) {
-        ws_warn(c->srv, "[server: websocket] dropping a client: the answer to its %zu-byte binary "
-                "message cannot fit in websocket.maxOutboundBytes to=%s", n, ac->remote_ip);
+        static struct log_ratelimit rl;
+        json_t *data = json_pack("{s:s, s:I, s:I}", "to", ac->remote_ip, "bytes", (json_int_t)n, "limit",
+                                 (json_int_t)c->srv->cfg.max_outbound);
+
+        log_peer(&rl, AH_LOG_WARNING, data, "[server: websocket] dropping a client: the answer to its "
+                 "binary message cannot fit in websocket.maxOutboundBytes");
+        json_decref(data);
         ws_conn_abort(c);
         return;
     }
@@ -444,7 +462,7 @@ static void peer_address(uv_tcp_t *tcp, char *ip, size_t iplen, char *port, size
 
     snprintf(ip, iplen, "0.0.0.0");
     snprintf(port, portlen, "0");
-    if (uv_tcp_getpeername(tcp, (struct sockaddr *)&ss, &len) != 0)
+    if (tcp->type != UV_TCP || uv_tcp_getpeername(tcp, (struct sockaddr *)&ss, &len) != 0)
         return;
     if (ss.ss_family == AF_INET) {
         uv_ip4_name((struct sockaddr_in *)&ss, ip, iplen);

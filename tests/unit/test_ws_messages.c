@@ -274,6 +274,52 @@ static void test_concurrency(void)
     CHECK_EQ_INT(ws_server_get(H.app)->n_conns, 0);
 }
 
+/* An action that uses connection.sendMessage with every kind of value. */
+static int run_send_message(ah_ctx_t *ctx)
+{
+    ah_connection_t *c = ah_connection(ctx);
+    json_t *m;
+
+    m = json_pack("{s:s}", "hello", "world");
+    ah_connection_send_message(c, m);
+    json_decref(m);
+    m = json_pack("{s:s, s:s}", "message", "hi", "context", "user");
+    ah_connection_send_message(c, m);
+    json_decref(m);
+    m = json_pack("{s:{s:s}, s:s}", "error", "message", "boom", "context", "alert");
+    ah_connection_send_message(c, m);
+    json_decref(m);
+    m = json_pack("{s:s, s:s}", "error", "plain", "messageId", "given");
+    ah_connection_send_message(c, m);
+    json_decref(m);
+    m = json_string("just text");
+    ah_connection_send_message(c, m);
+    json_decref(m);
+    json_object_set_new(ah_response(ctx), "sent", json_true());
+    return AH_DONE;
+}
+
+static const ah_action_t send_message_action = {
+    .name = "wsSendMessageTest",
+    .run = run_send_message,
+};
+
+static void test_send_message(void)
+{
+    struct client c;
+
+    CHECK(ws_open(&c, "/primus"));
+    CHECK(wait_text(&c, 0) != NULL);
+    send_text(&c, "{\"event\":\"action\",\"params\":{\"action\":\"wsSendMessageTest\"},\"messageId\":42}");
+    CHECK_EQ_STR(wait_text(&c, 1), "{\"hello\":\"world\",\"context\":\"response\",\"messageId\":42}");
+    CHECK_EQ_STR(wait_text(&c, 2), "{\"message\":\"hi\",\"context\":\"user\"}");
+    CHECK_EQ_STR(wait_text(&c, 3), "{\"error\":\"boom\",\"context\":\"alert\"}");
+    CHECK_EQ_STR(wait_text(&c, 4), "{\"error\":\"plain\",\"messageId\":\"given\",\"context\":\"response\"}");
+    CHECK_EQ_STR(wait_text(&c, 5), "\"just text\"");
+    CHECK_EQ_STR(wait_text(&c, 6), "{\"sent\":true,\"context\":\"response\",\"messageId\":42}");
+    client_close(&c);
+}
+
 int main(void)
 {
     if (harness_init(&H, "{\"websocket\": {\"pingInterval\": false}, \"general\": {\"simultaneousActions\": 5}}") < 0)
@@ -282,8 +328,14 @@ int main(void)
         printf("# init: %s\n", H.app->fail_msg);
         return 1;
     }
+    if (dispatch_load_action(H.app, &send_message_action, "test_ws_messages.c") < 0) {
+        printf("# load: %s\n", H.app->fail_msg);
+        return 1;
+    }
+    dispatch_build_post_variables(H.app);
     H.app->running = true;
     test_welcome_and_actions();
+    test_send_message();
     test_verbs_and_odd_messages();
     test_concurrency();
     ws_server_stop(H.app);
