@@ -37,6 +37,7 @@ const SMOKE = !!ARGS.smoke;
 const ROUNDS = Number(ARGS.rounds ?? (SMOKE ? 1 : 3));
 const SECONDS = Number(ARGS.seconds ?? (SMOKE ? 2 : 10));
 const WARMUP = SMOKE ? 0 : Number(ARGS.warmup ?? 2);
+const SETTLE_MS = SMOKE ? 300 : 1000; // quiet time before memory is read
 const ONLY = ARGS.only ? String(ARGS.only).split(",") : null;
 const SKIP = ARGS.skip ? String(ARGS.skip).split(",") : [];
 const AH_BIN = path.resolve(ARGS["ah-bin"] ?? path.join(TOP, "build/actionhero"));
@@ -452,12 +453,12 @@ const SCENARIOS = [
   },
   {
     id: "idle-rss",
-    title: "idle server RSS (fresh server, 2 s after it answers)",
+    title: "idle server RSS (fresh server, 2 s after it answers; 0.6 s in the smoke run)",
     servers: ["c", "node", "floor"],
     env: "production",
     fresh: true,
     run: async (s) => {
-      await sleep(2000);
+      await sleep(2 * SETTLE_MS);
       return { rss_mb: procSample(s.pid).rss_kb / 1024 };
     },
     metrics: [{ key: "rss_mb", label: "RSS MB", better: "lower" }],
@@ -493,7 +494,14 @@ const SCENARIOS = [
     env: "production",
     fresh: true,
     run: async (s) => {
-      const r = await wsload(s, "slow", { members: 32, slow: 16, seconds: SMOKE ? 2 : 5, rate: 100, size: 32768 });
+      const r = await wsload(s, "slow", {
+        members: 32,
+        slow: 16,
+        seconds: SMOKE ? Math.min(SECONDS, 2) : 5,
+        rate: 100,
+        size: 32768,
+        settle: SETTLE_MS,
+      });
       return {
         rss_growth_mb: (r.rss_peak_kb - r.rss_base_kb) / 1024,
         slow_dropped: r.slow_dropped,
@@ -536,7 +544,7 @@ function idleTargets(t) {
 
 async function idleConns(s, n) {
   const sources = Math.ceil(n / 20000);
-  const r = await wsload(s, "idle", { sockets: n, sources, timeout: 600 }, { nofile: n + 10000 });
+  const r = await wsload(s, "idle", { sockets: n, sources, timeout: 600, settle: SETTLE_MS }, { nofile: n + 10000 });
   return {
     per_conn_kb: r.per_conn_bytes / 1024,
     rss_before_mb: r.rss_before_kb / 1024,
@@ -594,6 +602,34 @@ function cell(s) {
 
 // --------------------------------------------------------------------- main
 
+// Servers shared by the scenarios that do not need a fresh one, one per
+// (kind, environment); a server that failed to start is not retried.
+const POOL = new Map();
+
+async function pooled(kind, env, entry) {
+  const key = `${kind}/${env}`;
+  if (!POOL.has(key)) {
+    try {
+      POOL.set(key, { srv: await startServer(kind, { env }) });
+    } catch (e) {
+      POOL.set(key, { err: e.message });
+    }
+  }
+  const p = POOL.get(key);
+  if (p.srv && (p.srv.child.exitCode !== null || p.srv.child.signalCode !== null))
+    p.err = p.err ?? `exited during the run (see its log)`;
+  if (p.err) {
+    entry.na = p.err;
+    return null;
+  }
+  return p.srv;
+}
+
+async function stopPool() {
+  for (const p of POOL.values()) if (p.srv) await stopChild(p.srv.child);
+  POOL.clear();
+}
+
 async function runScenario(sc, why, results) {
   const res = { id: sc.id, title: sc.title, servers: {} };
   results.push(res);
@@ -611,14 +647,13 @@ async function runScenario(sc, why, results) {
   if (!sc.fresh) {
     for (const k of sc.servers) {
       if (res.servers[k].na) continue;
-      live[k] = await start(k);
+      live[k] = await pooled(k, sc.env, res.servers[k]);
       if (!live[k]) continue;
       try {
         if (sc.probe) await sc.probe(live[k]);
         if (sc.warm && WARMUP > 0) await sc.warm(live[k]);
       } catch (e) {
         res.servers[k].na = e.message;
-        await stopChild(live[k].child);
         live[k] = null;
       }
     }
@@ -641,7 +676,6 @@ async function runScenario(sc, why, results) {
       if (sc.fresh) await stopChild(srv.child);
     }
   }
-  for (const k of Object.keys(live)) if (live[k]) await stopChild(live[k].child);
   for (const k of sc.servers) {
     const e = res.servers[k];
     e.summary = {};
@@ -744,16 +778,28 @@ async function main() {
 
   const results = [];
   const byId = {};
-  for (const sc of SCENARIOS) {
-    if (ONLY && !ONLY.includes(sc.id)) continue;
-    if (SKIP.includes(sc.id)) continue;
-    if (sc.big && (SMOKE || ARGS["no-big"])) continue;
+  // Run order: the shared production servers, then the development ones,
+  // then the scenarios that start a fresh server each time (on a machine
+  // with no other server left running); the table keeps the issue's order.
+  const chosen = SCENARIOS.filter(
+    (sc) => !(ONLY && !ONLY.includes(sc.id)) && !SKIP.includes(sc.id) && !(sc.big && (SMOKE || ARGS["no-big"])),
+  );
+  const order = [
+    ...chosen.filter((sc) => !sc.fresh && sc.env === "production"),
+    ...chosen.filter((sc) => !sc.fresh && sc.env !== "production"),
+    ...chosen.filter((sc) => sc.fresh),
+  ];
+  let poolEnv = null;
+  for (const sc of order) {
+    if (sc.fresh || sc.env !== poolEnv) await stopPool();
+    poolEnv = sc.fresh ? null : sc.env;
     const w = { ...why };
     if (sc.servers.includes("floor") && !haveWrk) for (const k of sc.servers) w[k] = w[k] ?? "wrk is not installed";
     log(`scenario ${sc.id}: ${sc.title}`);
-    const res = await runScenario(sc, w, results);
-    byId[sc.id] = res;
+    byId[sc.id] = await runScenario(sc, w, []);
   }
+  for (const sc of chosen) results.push(byId[sc.id]);
+  await stopPool();
   for (const res of results) res.targets = judge(SCENARIOS.find((s) => s.id === res.id), res, byId);
 
   const text = table(results, byId);

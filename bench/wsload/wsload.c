@@ -9,7 +9,7 @@
  *   wsload slow   --port P [--members 32] [--slow 16] [--seconds 5]
  *                 [--rate 100] [--size 32768]
  *   common: [--host 127.0.0.1] [--pid SERVER_PID] [--room benchRoom]
- *           [--timeout 120] [--sources K]
+ *           [--timeout 120] [--sources K] [--settle 1000]
  *
  * Every mode prints one JSON object on stdout (or {"error": "..."} and
  * exits 2).  With --pid, the server's CPU time (utime + stime from
@@ -24,15 +24,16 @@
  *         do nothing; then, round after round, member 0 says a message and
  *         the time until every member (the speaker included, chat.md) has
  *         it is recorded.  Three warm-up rounds are not recorded.
- * idle:   RSS before, with M idle sockets (welcomed), and after they
- *         closed; the difference per connection.
+ * idle:   RSS before, with M idle sockets (welcomed, then --settle ms),
+ *         and 2 x --settle ms after they closed; the difference per
+ *         connection.
  * slow:   members + K slow members + a speaker join the room; the speaker
- *         says --size byte messages at --rate per second.  One second with
- *         everybody reading gives the members' baseline latency; then the
+ *         says --size byte messages at --rate per second.  --settle ms with
+ *         everybody reading give the members' baseline latency; then the
  *         slow members stop reading for --seconds while the flood goes on
  *         (members' latency, server RSS sampled every 50 ms); then the slow
- *         members read again, and one that meets end-of-stream or a reset
- *         was dropped by the server.
+ *         members read again for 2 x --settle ms, and one that meets
+ *         end-of-stream or a reset was dropped by the server.
  *
  * Connections: at most 256 handshakes in flight; --sources K spreads the
  * client sockets over the source addresses 127.0.0.1 .. 127.0.0.K (one
@@ -108,12 +109,12 @@ static struct opts {
     int pid;
     unsigned sockets, members, idle, slow, rounds, sources;
     double seconds, warmup, timeout;
-    unsigned rate, size;
+    unsigned rate, size, settle;
     const char *room;
 } o = {
     .host = "127.0.0.1", .port = 8080, .pid = 0, .sockets = 0, .members = 0,
     .idle = 0, .slow = 16, .rounds = 30, .sources = 1, .seconds = 5,
-    .warmup = 1, .timeout = 120, .rate = 100, .size = 32768, .room = "benchRoom",
+    .warmup = 1, .timeout = 120, .rate = 100, .size = 32768, .settle = 1000, .room = "benchRoom",
 };
 
 static uv_loop_t *loop;
@@ -454,7 +455,7 @@ static void on_all_open(void)
         uv_timer_start(&phase_timer, (uv_timer_cb)start_phase, (uint64_t)(o.warmup * 1000), 0);
         break;
     case M_IDLE:
-        uv_timer_start(&phase_timer, (uv_timer_cb)start_phase, 1000, 0);
+        uv_timer_start(&phase_timer, (uv_timer_cb)start_phase, o.settle, 0);
         break;
     case M_FANOUT:
     case M_SLOW:
@@ -611,7 +612,7 @@ static void start_phase(void)
             phase = 1;
             for (i = 0; i < nconns; i++)
                 mark_closed(conns[i], 0);
-            uv_timer_start(&phase_timer, (uv_timer_cb)start_phase, 2000, 0);
+            uv_timer_start(&phase_timer, (uv_timer_cb)start_phase, 2 * (uint64_t)o.settle, 0);
         } else {
             struct procsample ps2 = proc_sample();
 
@@ -644,7 +645,7 @@ static void start_phase(void)
             /* The slow members read what is queued: a dropped one meets the
              * end of the stream, the others stay open.  Messages still in
              * flight to the members arrive meanwhile. */
-            uv_timer_start(&phase_timer, slow_check_timeout, 2000, 0);
+            uv_timer_start(&phase_timer, slow_check_timeout, 2 * (uint64_t)o.settle, 0);
         }
         break;
     case M_FANOUT:
@@ -666,7 +667,7 @@ static void on_joined(struct ws *c)
         pace_t0 = uv_hrtime();
         uv_timer_start(&pace_timer, slow_pace, 5, 5);
         uv_timer_start(&sample_timer, sample_rss, 50, 50);
-        uv_timer_start(&phase_timer, (uv_timer_cb)start_phase, 1000, 0);
+        uv_timer_start(&phase_timer, (uv_timer_cb)start_phase, o.settle, 0);
     }
 }
 
@@ -956,6 +957,7 @@ int main(int argc, char **argv)
         else if (strcmp(k, "--rate") == 0) o.rate = (unsigned)atoi(v);
         else if (strcmp(k, "--size") == 0) o.size = (unsigned)atoi(v);
         else if (strcmp(k, "--room") == 0) o.room = v;
+        else if (strcmp(k, "--settle") == 0) o.settle = (unsigned)atoi(v);
         else usage();
     }
     if (i != (unsigned)argc)
