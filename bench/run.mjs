@@ -34,9 +34,13 @@ const ARGS = Object.fromEntries(
   }),
 );
 const SMOKE = !!ARGS.smoke;
-const ROUNDS = Number(ARGS.rounds ?? (SMOKE ? 1 : 3));
+// --callgrind: actionhero-c alone, under valgrind --tool=callgrind, one
+// fresh server and one round per scenario, instructions collected only
+// during the measured run; prints the top functions per scenario.
+const CALLGRIND = !!ARGS.callgrind;
+const ROUNDS = CALLGRIND ? 1 : Number(ARGS.rounds ?? (SMOKE ? 1 : 3));
 const SECONDS = Number(ARGS.seconds ?? (SMOKE ? 2 : 10));
-const WARMUP = SMOKE ? 0 : Number(ARGS.warmup ?? 2);
+const WARMUP = SMOKE || CALLGRIND ? 0 : Number(ARGS.warmup ?? 2);
 const SETTLE_MS = SMOKE ? 300 : 1000; // quiet time before memory is read
 const ONLY = ARGS.only ? String(ARGS.only).split(",") : null;
 const SKIP = ARGS.skip ? String(ARGS.skip).split(",") : [];
@@ -193,6 +197,7 @@ function availability() {
 // of actionhero-c can be benchmarked too: --ah-bin=build/asan/actionhero).
 async function stopServer(srv) {
   await stopChild(srv.child);
+  if (CALLGRIND && srv.kind === "c") saveProfile(srv);
   try {
     const text = fs.readFileSync(path.join(srv.dir, "server.log"), "utf8");
     const m = /(ERROR: \w+Sanitizer.*|runtime error:.*)/.exec(text);
@@ -201,6 +206,54 @@ async function stopServer(srv) {
       log(`${SERVERS[srv.kind].label} log: ${m[1].slice(0, 300)}`);
     }
   } catch {}
+}
+
+// The profile of a callgrind run: kept under bench/results/, summarised
+// with callgrind_annotate (exclusive instructions per function).
+let CURRENT_SCENARIO = null;
+const PROFILES = [];
+
+// Calls per function name in a callgrind output file (names are compressed:
+// "cfn=(12) name" the first time, "cfn=(12)" after; "calls=N" follows).
+function callCounts(file) {
+  const names = new Map(),
+    calls = {};
+  let pending = null;
+  for (const line of fs.readFileSync(file, "utf8").split("\n")) {
+    let m;
+    if ((m = /^c?fn=\((\d+)\)(?: (.*))?$/.exec(line))) {
+      if (m[2]) names.set(m[1], m[2]);
+      pending = line.startsWith("cfn") ? names.get(m[1]) : null;
+    } else if (pending && (m = /^calls=(\d+)/.exec(line))) {
+      calls[pending] = (calls[pending] ?? 0) + Number(m[1]);
+      pending = null;
+    }
+  }
+  return calls;
+}
+
+// The function called once per unit of work of each scenario.
+const UNIT_FN = {
+  "http-prod": "http_request_run",
+  "http-dev": "http_request_run",
+  "http-pipeline": "http_request_run",
+  static: "http_request_run",
+  "ws-rt": "dispatch_action_ex",
+  fanout: "ws_conn_send",
+  "fanout-idle": "ws_conn_send",
+};
+
+function saveProfile(srv) {
+  const src = path.join(srv.dir, "callgrind.out");
+  if (!fs.existsSync(src)) return;
+  const id = CURRENT_SCENARIO?.id ?? "run";
+  const dst = path.join(TOP, "bench/results", `callgrind.${id}.${new Date().toISOString().replace(/[:.]/g, "-")}.out`);
+  fs.mkdirSync(path.dirname(dst), { recursive: true });
+  fs.copyFileSync(src, dst);
+  const a = spawnSync("callgrind_annotate", ["--inclusive=no", "--threshold=99", dst], { encoding: "utf8" });
+  const inc = spawnSync("callgrind_annotate", ["--inclusive=yes", "--threshold=99", dst], { encoding: "utf8" });
+  fs.writeFileSync(dst.replace(/\.out$/, ".txt"), `${a.stdout}\n\n==== inclusive ====\n${inc.stdout}`);
+  PROFILES.push({ scenario: id, file: path.relative(TOP, dst), self: a.stdout, inclusive: inc.stdout, calls: callCounts(dst) });
 }
 
 // A scratch project directory: config/ (actionhero-c), public/simple.html.
@@ -229,7 +282,10 @@ async function startServer(kind, { env = "production", maxConnections } = {}) {
   if (kind === "c") {
     const overrides = { general: { startingChatRooms: { benchRoom: {} } } };
     if (maxConnections) overrides.web = { maxConnections };
-    child = startPinned([AH_BIN, "start", "--bindIP=127.0.0.1", `--port=${port}`], {
+    const cg = CALLGRIND
+      ? ["valgrind", "--tool=callgrind", "--instr-atstart=no", `--callgrind-out-file=${path.join(dir, "callgrind.out")}`]
+      : [];
+    child = startPinned([...cg, AH_BIN, "start", "--bindIP=127.0.0.1", `--port=${port}`], {
       cpu: SERVER_CPU,
       cwd: dir,
       out,
@@ -247,7 +303,7 @@ async function startServer(kind, { env = "production", maxConnections } = {}) {
   } else {
     child = startPinned([FLOOR, port], { cpu: SERVER_CPU, cwd: dir, out, nofile: 200000, env: {} });
   }
-  const deadline = Date.now() + (kind === "node" ? 30000 : 10000);
+  const deadline = Date.now() + (kind === "node" || CALLGRIND ? 60000 : 10000);
   while (Date.now() < deadline) {
     if (child.exitCode !== null || child.signalCode !== null) break;
     try {
@@ -270,6 +326,10 @@ async function startServer(kind, { env = "production", maxConnections } = {}) {
 
 // Lines the server logged since the last call (its log is then emptied, so
 // that long runs do not fill the disk; the server appends with O_APPEND).
+function callgrindControl(srv, onoff) {
+  spawnSync("callgrind_control", ["-i", onoff, String(srv.pid)], { stdio: "ignore" });
+}
+
 function logLines(srv) {
   const file = path.join(srv.dir, "server.log");
   let n = 0;
@@ -297,9 +357,11 @@ async function wrk(srv, urlPath, { seconds, script, connections = 64 }) {
   if (script) args.push("-s", script);
   args.push(`http://127.0.0.1:${srv.port}${urlPath}`);
   logLines(srv);
+  if (CALLGRIND) callgrindControl(srv, "on");
   const before = procSample(srv.pid);
   const r = await runLoad(args, { timeoutMs: (seconds + 30) * 1000 });
   const after = procSample(srv.pid);
+  if (CALLGRIND) callgrindControl(srv, "off");
   const lines = logLines(srv);
   if (r.code !== 0) throw new Error(`wrk failed: ${(r.stderr || r.stdout).trim().slice(0, 200)}`);
   const out = r.stdout;
@@ -332,6 +394,7 @@ async function wrk(srv, urlPath, { seconds, script, connections = 64 }) {
 
 async function wsload(srv, mode, opts, { nofile = 65536 } = {}) {
   const args = [WSLOAD, mode, "--port", srv.port, "--pid", srv.pid];
+  if (CALLGRIND) args.push("--instrument", "1", "--timeout", "900");
   for (const [k, v] of Object.entries(opts)) args.push(`--${k}`, v);
   const r = await runLoad(args, { nofile, timeoutMs: 900000 });
   let res;
@@ -380,6 +443,7 @@ const SCENARIOS = [
     metrics: [
       { key: "rps", label: "req/s", better: "higher" },
       { key: "cpu_us_per_req", label: "server CPU µs/req", better: "lower" },
+      { key: "sys_us_per_req", label: "  of which kernel µs", better: "lower" },
       { key: "p99_ms", label: "p99 ms", better: "lower" },
       { key: "socket_writes_per_req", label: "socket writes/req", better: "lower" },
       { key: "log_lines_per_req", label: "log lines (writes)/req", better: "lower" },
@@ -449,15 +513,18 @@ const SCENARIOS = [
       return {
         rate: r.rate,
         cpu_us_per_action: r.cpu_us / r.count,
+        sys_us_per_action: r.sys_us / r.count,
         p50_us: r.p50_us,
         p99_us: r.p99_us,
         writes_per_action: r.syscw / r.count,
         errors: r.errors,
+        count: r.count,
       };
     },
     metrics: [
       { key: "rate", label: "actions/s", better: "higher" },
       { key: "cpu_us_per_action", label: "server CPU µs/action", better: "lower" },
+      { key: "sys_us_per_action", label: "  of which kernel µs", better: "lower" },
       { key: "p50_us", label: "p50 µs", better: "lower" },
       { key: "p99_us", label: "p99 µs", better: "lower" },
       { key: "writes_per_action", label: "write syscalls/action", better: "lower" },
@@ -477,6 +544,7 @@ const SCENARIOS = [
       { key: "median_ms", label: "fan-out ms (median of rounds)", better: "lower" },
       { key: "max_ms", label: "fan-out ms (slowest round)", better: "lower" },
       { key: "cpu_us_per_delivery", label: "server CPU µs/delivery", better: "lower" },
+      { key: "sys_us_per_delivery", label: "  of which kernel µs", better: "lower" },
       { key: "writes_per_delivery", label: "write syscalls/delivery", better: "lower" },
     ],
     targets: (t) => [
@@ -612,7 +680,9 @@ async function fanout(s, idle) {
     median_ms: r.median_ms,
     max_ms: r.max_ms,
     cpu_us_per_delivery: r.cpu_us / r.deliveries,
+    sys_us_per_delivery: r.sys_us / r.deliveries,
     writes_per_delivery: r.syscw / r.deliveries,
+    deliveries: r.deliveries,
   };
 }
 
@@ -829,9 +899,13 @@ async function main() {
   // Run order: the shared production servers, then the development ones,
   // then the scenarios that start a fresh server each time (on a machine
   // with no other server left running); the table keeps the issue's order.
-  const chosen = SCENARIOS.filter(
+  let chosen = SCENARIOS.filter(
     (sc) => !(ONLY && !ONLY.includes(sc.id)) && !SKIP.includes(sc.id) && !(sc.big && (SMOKE || ARGS["no-big"])),
   );
+  if (CALLGRIND)
+    chosen = chosen
+      .filter((sc) => !["idle-rss", "ws-rss-10k", "ws-rss-50k", "slow"].includes(sc.id))
+      .map((sc) => ({ ...sc, servers: ["c"], fresh: true, probe: undefined }));
   const order = [
     ...chosen.filter((sc) => !sc.fresh && sc.env === "production"),
     ...chosen.filter((sc) => !sc.fresh && sc.env !== "production"),
@@ -847,6 +921,7 @@ async function main() {
         w[k] = w[k] ?? `the open-files limit cannot be raised to ${sc.needFiles} here (hard limit ${hardFiles()})`;
     if (sc.servers.includes("floor") && !haveWrk) for (const k of sc.servers) w[k] = w[k] ?? "wrk is not installed";
     log(`scenario ${sc.id}: ${sc.title}`);
+    CURRENT_SCENARIO = sc;
     byId[sc.id] = await runScenario(sc, w, []);
   }
   for (const sc of chosen) results.push(byId[sc.id]);
@@ -857,6 +932,16 @@ async function main() {
   console.log(`\nactionhero-c benchmark, ${started.toISOString()}, ${ROUNDS} round(s) of ${SECONDS} s${SMOKE ? " (smoke)" : ""}`);
   console.log(`cells: median (min–max) over the rounds; c/AH and c/floor: ratio of the medians\n`);
   console.log(text);
+  for (const p of PROFILES) {
+    const unit = UNIT_FN[p.scenario];
+    const n = p.calls[unit];
+    const total = Number((/^([\d,]+) .*PROGRAM TOTALS/m.exec(p.self)?.[1] ?? "").replace(/,/g, ""));
+    console.log(`\n== callgrind ${p.scenario}: ${p.file}: ${total} instructions` +
+      (n && total ? `, ${n} calls of ${unit}: ${Math.round(total / n)} instructions each` : ""));
+    const lines = p.self.split("\n");
+    const at = lines.findIndex((l) => /file:function/.test(l));
+    console.log(lines.slice(at, at + 27).join("\n"));
+  }
   for (const p of LOG_PROBLEMS) console.log(`\nserver log (${SERVERS[p.server].label}, ${p.env}): ${p.line}`);
 
   const stamp = started.toISOString().replace(/[:.]/g, "-");

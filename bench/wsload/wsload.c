@@ -9,7 +9,7 @@
  *   wsload slow   --port P [--members 32] [--slow 16] [--seconds 5]
  *                 [--rate 100] [--size 32768]
  *   common: [--host 127.0.0.1] [--pid SERVER_PID] [--room benchRoom]
- *           [--timeout 120] [--sources K] [--settle 1000]
+ *           [--timeout 120] [--sources K] [--settle 1000] [--instrument 1]
  *
  * Every mode prints one JSON object on stdout (or {"error": "..."} and
  * exits 2).  With --pid, the server's CPU time (utime + stime from
@@ -97,7 +97,7 @@ struct samples {
 };
 
 struct procsample {
-    double cpu_us;
+    double cpu_us, sys_us;
     unsigned long long syscr, syscw;
     long rss_kb;
 };
@@ -109,7 +109,7 @@ static struct opts {
     int pid;
     unsigned sockets, members, idle, slow, rounds, sources;
     double seconds, warmup, timeout;
-    unsigned rate, size, settle;
+    unsigned rate, size, settle, instrument;
     const char *room;
 } o = {
     .host = "127.0.0.1", .port = 8080, .pid = 0, .sockets = 0, .members = 0,
@@ -237,7 +237,7 @@ static double mean_us(const struct samples *s)
 
 static struct procsample proc_sample(void)
 {
-    struct procsample ps = {.cpu_us = -1, .rss_kb = -1};
+    struct procsample ps = {.cpu_us = -1, .sys_us = -1, .rss_kb = -1};
     char path[64], buf[4096], *p;
     unsigned long long ut = 0, st = 0;
     FILE *f;
@@ -253,8 +253,10 @@ static struct procsample proc_sample(void)
         /* fields after the command name "(...)": state is field 3,
          * utime 14, stime 15 */
         if ((p = strrchr(buf, ')')) != NULL &&
-            sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) == 2)
+            sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) == 2) {
             ps.cpu_us = (double)(ut + st) * 1e6 / (double)sysconf(_SC_CLK_TCK);
+            ps.sys_us = (double)st * 1e6 / (double)sysconf(_SC_CLK_TCK);
+        }
     }
     snprintf(path, sizeof(path), "/proc/%d/io", o.pid);
     if ((f = fopen(path, "r")) != NULL) {
@@ -273,12 +275,25 @@ static struct procsample proc_sample(void)
     return ps;
 }
 
+/* --instrument 1: the server runs under valgrind --tool=callgrind
+ * --instr-atstart=no; instrument only during the measured phase. */
+static void instrument(const char *onoff)
+{
+    char cmd[128];
+
+    if (!o.instrument || o.pid <= 0)
+        return;
+    snprintf(cmd, sizeof(cmd), "callgrind_control -i %s %d >/dev/null 2>&1", onoff, o.pid);
+    if (system(cmd) != 0)
+        fprintf(stderr, "wsload: '%s' failed\n", cmd);
+}
+
 static void print_proc(const char *sep)
 {
     if (o.pid <= 0)
         return;
-    printf("%s\"cpu_us\":%.0f,\"syscr\":%llu,\"syscw\":%llu,\"rss_before_kb\":%ld,\"rss_after_kb\":%ld",
-           sep, ps1.cpu_us - ps0.cpu_us, ps1.syscr - ps0.syscr, ps1.syscw - ps0.syscw,
+    printf("%s\"cpu_us\":%.0f,\"sys_us\":%.0f,\"syscr\":%llu,\"syscw\":%llu,\"rss_before_kb\":%ld,\"rss_after_kb\":%ld",
+           sep, ps1.cpu_us - ps0.cpu_us, ps1.sys_us - ps0.sys_us, ps1.syscr - ps0.syscr, ps1.syscw - ps0.syscw,
            ps0.rss_kb, ps1.rss_kb);
 }
 
@@ -475,8 +490,10 @@ static void fan_round(void)
     round_recv = 0;
     round_acked = 0;
     snprintf(text, sizeof(text), "r%u", round_no);
-    if (round_no == warm_rounds + 1)
+    if (round_no == warm_rounds + 1) {
+        instrument("on");
         ps0 = proc_sample();
+    }
     round_t0 = uv_hrtime();
     send_say(conns[0], text);
 }
@@ -489,6 +506,7 @@ static void fan_check_done(void)
         sample_add(&fan, uv_hrtime() - round_t0);
     if (round_no == warm_rounds + o.rounds) {
         ps1 = proc_sample();
+        instrument("off");
         printf("{\"mode\":\"fanout\",\"members\":%u,\"idle\":%u,\"rounds\":%u,"
                "\"median_ms\":%.3f,\"min_ms\":%.3f,\"max_ms\":%.3f,\"p90_ms\":%.3f,\"deliveries\":%" PRIu64,
                o.members, o.idle, o.rounds, pct(&fan, 50) / 1000, pct(&fan, 0) / 1000,
@@ -590,12 +608,14 @@ static void start_phase(void)
             phase = 2;
             rt_count = 0;
             lat.n = 0;
+            instrument("on");
             ps0 = proc_sample();
             t_start = uv_hrtime();
             uv_timer_start(&phase_timer, (uv_timer_cb)start_phase, (uint64_t)(o.seconds * 1000), 0);
         } else {
             t_end = uv_hrtime();
             ps1 = proc_sample();
+            instrument("off");
             phase = 9;
             double secs = (double)(t_end - t_start) / 1e9;
             printf("{\"mode\":\"rt\",\"sockets\":%u,\"seconds\":%.3f,\"count\":%" PRIu64
@@ -962,6 +982,7 @@ int main(int argc, char **argv)
         else if (strcmp(k, "--size") == 0) o.size = (unsigned)atoi(v);
         else if (strcmp(k, "--room") == 0) o.room = v;
         else if (strcmp(k, "--settle") == 0) o.settle = (unsigned)atoi(v);
+        else if (strcmp(k, "--instrument") == 0) o.instrument = (unsigned)atoi(v);
         else usage();
     }
     if (i != (unsigned)argc)
