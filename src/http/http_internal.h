@@ -308,7 +308,6 @@ struct http_req {
 
     /* derived from the URL */
     struct buf path;                /* url.parse(url).pathname */
-    size_t path_len;
     const char *query;              /* after '?' (not NUL-terminated), or NULL */
     size_t query_len;
     struct seg *parts;              /* pathname split on '/' */

@@ -139,7 +139,6 @@ static void parse_url(struct http_req *req)
         req->query = q + 1;
         req->query_len = (size_t)((h ? h : end) - (q + 1));
     }
-    req->path_len = req->path.len;
 }
 
 /* pathname.split("/"), leading empty parts and one trailing removed. */

@@ -528,7 +528,7 @@ static size_t execute(struct http_client *cl, const char *p, size_t n)
             if (req->upgrade) {
                 /* nothing after an upgrade request is HTTP any more */
                 cl->no_more_requests = true;
-                if (http_ws_owns(cl->srv, req->url.data, req->path_len) && req->method == HTTP_GET) {
+                if (http_ws_owns(cl->srv, req->path.data, req->path.len) && req->method == HTTP_GET) {
                     /* keep the rest for the websocket */
                     if (p == cl->in.data) {
                         memmove(cl->in.data, cl->in.data + off, n - off);
