@@ -328,7 +328,8 @@ static void build_base(struct http_server *srv)
     }
     srv->n_base = cfg->n_headers + 1;
     hdr_finalize(srv->base, srv->n_base, false, computed, &srv->base_block);
-    buf_addf(&srv->keepalive_line, "Keep-Alive: timeout=%llu", (unsigned long long)(cfg->keepalive_timeout / 1000));
+    if (cfg->keepalive_timeout > 0)
+        buf_addf(&srv->keepalive_line, "Keep-Alive: timeout=%llu", (unsigned long long)(cfg->keepalive_timeout / 1000));
 }
 
 /* ------------------------------------------------------------ initializer */

@@ -266,8 +266,10 @@ void http_write_response(struct http_req *req, int status, const char *hdrs, siz
         buf_adds(o, http_date_now(srv));
         if (req->keep_alive) {
             buf_add(o, "\r\nConnection: keep-alive\r\n", 26);
-            buf_add(o, srv->keepalive_line.data, srv->keepalive_line.len);
-            buf_add(o, "\r\n", 2);
+            if (srv->keepalive_line.len) {
+                buf_add(o, srv->keepalive_line.data, srv->keepalive_line.len);
+                buf_add(o, "\r\n", 2);
+            }
         } else {
             buf_add(o, "\r\nConnection: close\r\n", 21);
         }
