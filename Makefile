@@ -8,7 +8,8 @@
 #   make bench      benchmarks (bench/README.md)
 #
 # Sources: src/**/*.c (the server), actions/ initializers/ middleware/ (user
-# modules, collected by tools/gen-registry.sh), tests/actions/ (test build only).
+# modules, collected by tools/gen-registry.sh), tasks/, tests/actions/ and
+# tests/tasks/ (test build only).
 
 CC      ?= cc
 O       ?= build
@@ -25,8 +26,8 @@ CFLAGS_ALL = $(CSTD) $(OPT) $(SAN) $(WARN) -Iinclude -Isrc -I$(DEPS)/include -MM
 LDLIBS_ALL = $(DEPS)/lib/libllhttp.a $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lwslay -lm $(EXTRA_LDLIBS)
 
 SRC_SERVER := $(sort $(filter-out src/main.c,$(shell find src -name '*.c')))
-SRC_USER   := $(sort $(wildcard actions/*.c initializers/*.c middleware/*.c))
-SRC_TESTACT:= $(sort $(wildcard tests/actions/*.c))
+SRC_USER   := $(sort $(wildcard actions/*.c initializers/*.c middleware/*.c tasks/*.c))
+SRC_TESTACT:= $(sort $(wildcard tests/actions/*.c tests/tasks/*.c))
 SRC_UNIT   := $(sort $(wildcard tests/unit/test_*.c))
 
 OBJ_SERVER := $(SRC_SERVER:%.c=$(O)/obj/%.o)

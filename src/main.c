@@ -22,6 +22,7 @@
 #include "core/json_out.h"
 #include "dispatch/dispatch.h"
 #include "log/log.h"
+#include "tasks/tasks.h"
 
 static void usage(FILE *f)
 {
@@ -32,6 +33,8 @@ static void usage(FILE *f)
             "  start           run the server in the foreground (the default)\n"
             "  actions         list actions with versions, descriptions and inputs\n"
             "                  (also: actions-list)\n"
+            "  task enqueue    --name NAME [--args JSON]: enqueue a task (meaningful with Redis;\n"
+            "                  also: task-enqueue)\n"
             "  version         print the version (also: --version, -V)\n"
             "  help            this text (also: --help, -h)\n"
             "\n"
@@ -49,7 +52,20 @@ static void usage(FILE *f)
 
 /* ---------------------------------------------------------------- start */
 
-static void on_stopped(ah_app_t *app)
+/* After the stop, the loop should end as soon as the subsystems' handles
+ * are closed; any still active LINGER_MS later are closed by force, so the
+ * process exits (the watchdog would otherwise end it with status 1). */
+#define LINGER_MS 2000
+static uv_timer_t linger;
+
+static void on_linger(uv_timer_t *t)
+{
+    ah_app_t *app = t->data;
+
+    app_close_open_handles(app, "the loop did not end after the stop");
+}
+
+static void close_signals(ah_app_t *app)
 {
     if (app->signals_installed) {
         uv_signal_stop(&app->sig_int);
@@ -58,6 +74,16 @@ static void on_stopped(ah_app_t *app)
         uv_close((uv_handle_t *)&app->sig_term, NULL);
         app->signals_installed = false;
     }
+}
+
+/* app_stop()'s `done`: nothing of ours may keep the loop alive now. */
+static void on_stopped(ah_app_t *app)
+{
+    close_signals(app);
+    uv_timer_init(app->loop, &linger);
+    linger.data = app;
+    uv_timer_start(&linger, on_linger, LINGER_MS, 0);
+    uv_unref((uv_handle_t *)&linger);
 }
 
 static void on_signal(uv_signal_t *h, int signum)
@@ -124,7 +150,7 @@ static int cmd_start(int argc, char **argv)
         app->exit_code = 1;
         goto out;
     }
-    if (app_initialize(app) < 0 || app_start(app) < 0) {
+    if (app_initialize(app) < 0 || app_write_pid(app) < 0 || app_start(app) < 0) {
         /* one line on stderr; then undo what did start (servers, pid file) */
         fprintf(stderr, "error: %s\n", app->fail_msg);
         app->exit_code = 1;
@@ -134,7 +160,7 @@ static int cmd_start(int argc, char **argv)
     }
     uv_run(&loop, UV_RUN_DEFAULT);
 out:
-    on_stopped(app);
+    close_signals(app);
     app_watchdog_disarm();
     if (app_loop_close(app) != 0)
         log_debug("the event loop did not close cleanly");
@@ -278,10 +304,22 @@ int main(int argc, char **argv)
     }
     if (cmd[0] == '-' && cmd[1] == '-')
         return cmd_start(argc - 1, argv + 1); /* flags only: start */
-    if (strcmp(cmd, "start") == 0)
+    if (strcmp(cmd, "start") == 0) {
+        int i;
+
+        for (i = 2; i < argc; i++) {
+            if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+                usage(stdout);
+                return 0;
+            }
+        }
         return cmd_start(argc - 2, argv + 2);
+    }
     if (strcmp(cmd, "actions") == 0 || strcmp(cmd, "actions-list") == 0)
         return cmd_actions();
+    /* tasks (src/tasks/cli.c) */
+    if (strcmp(cmd, "task") == 0 || strcmp(cmd, "task-enqueue") == 0)
+        return tasks_cli(argc - 1, argv + 1);
     fprintf(stderr, "error: unknown command '%s'\n", cmd);
     return 1;
 }

@@ -6,6 +6,9 @@
 #   AH_INITIALIZER(id)            -> ah_gen_initializers[]
 #   AH_ACTION_MIDDLEWARE(id)      -> ah_gen_action_middleware[]
 #   AH_CONNECTION_MIDDLEWARE(id)  -> ah_gen_connection_middleware[]
+#   AH_CHAT_MIDDLEWARE(id)        -> ah_gen_chat_middleware[]
+#   AH_TASK(id)                   -> ah_gen_tasks[] (and ah_gen_task_files[])
+#   AH_TASK_MIDDLEWARE(id)        -> ah_gen_task_middleware[]
 # in file-name order.  Adding a module is adding a file: nothing else to edit.
 # A file under actions/ without a descriptor fails the generator; one hidden
 # by #if fails the link; a duplicate name is refused at boot.  OUT is
@@ -35,6 +38,11 @@ for f in $files; do
             echo "gen-registry: $f: no AH_ACTION(...) descriptor in an actions file" >&2
             exit 1
         fi ;;
+    tasks/*|tests/tasks/*)
+        if ! grep -q '^[[:space:]]*AH_TASK\(_MIDDLEWARE\)\{0,1\}(' "$f"; then
+            echo "gen-registry: $f: no AH_TASK(...) descriptor in a tasks file" >&2
+            exit 1
+        fi ;;
     esac
 done
 
@@ -55,9 +63,11 @@ done
         done
         echo "    NULL,"
         echo "};"
-        if [ "$arr" = ah_gen_actions ]; then
-            echo "extern const char *const ah_gen_action_files[];"
-            echo "const char *const ah_gen_action_files[] = {"
+        if [ "$arr" = ah_gen_actions ] || [ "$arr" = ah_gen_tasks ]; then
+            files_arr=ah_gen_action_files
+            [ "$arr" = ah_gen_tasks ] && files_arr=ah_gen_task_files
+            echo "extern const char *const $files_arr[];"
+            echo "const char *const $files_arr[] = {"
             echo "$list" | while read -r id f; do
                 if [ -n "$id" ]; then echo "    \"$f\","; fi
             done
@@ -69,6 +79,9 @@ done
     emit AH_INITIALIZER ah_initializer_t ah_initializer__ ah_gen_initializers
     emit AH_ACTION_MIDDLEWARE ah_action_middleware_t ah_action_middleware__ ah_gen_action_middleware
     emit AH_CONNECTION_MIDDLEWARE ah_connection_middleware_t ah_connection_middleware__ ah_gen_connection_middleware
+    emit AH_CHAT_MIDDLEWARE ah_chat_middleware_t ah_chat_middleware__ ah_gen_chat_middleware
+    emit AH_TASK ah_task_t ah_task__ ah_gen_tasks
+    emit AH_TASK_MIDDLEWARE ah_task_middleware_t ah_task_middleware__ ah_gen_task_middleware
 } > "$tmp"
 
 if [ -f "$out" ] && cmp -s "$tmp" "$out"; then

@@ -21,6 +21,7 @@
 #include "core/core.h"
 #include "dispatch/dispatch.h"
 #include "log/log.h"
+#include "tasks/tasks.h"
 
 ah_app_t *app_new(uv_loop_t *loop)
 {
@@ -228,8 +229,6 @@ int app_start(ah_app_t *app)
 
     if (!app->initialized && (rc = app_initialize(app)) < 0)
         return rc;
-    if ((rc = app_write_pid(app)) < 0)
-        return rc;
     app->running = true;
     log_notice("environment: %s", app->env ? app->env : "development");
     log_info("*** Starting %s ***", name);
@@ -370,7 +369,6 @@ void app_watchdog_disarm(void)
 
 /* ---------------------------------------------------------------- stop */
 
-#define LINGER_MS 2000
 #define DRAIN_POLL_MS 10
 
 static void on_handle_closed(uv_handle_t *h)
@@ -402,30 +400,6 @@ static void on_walk_close(uv_handle_t *h, void *arg)
     uv_close(h, NULL);
 }
 
-static void on_walk_list(uv_handle_t *h, void *arg)
-{
-    struct buf *b = arg;
-
-    if (uv_is_closing(h) || !uv_is_active(h) || !uv_has_ref(h))
-        return;
-    buf_adds(b, b->len ? ", " : "");
-    buf_adds(b, uv_handle_type_name(uv_handle_get_type(h)));
-}
-
-/* The loop should end soon after the stop; if live handles remain after
- * LINGER_MS, name them and close them so that it does. */
-static void on_linger(uv_timer_t *t)
-{
-    ah_app_t *app = t->data;
-    struct buf b = BUF_INIT;
-
-    uv_walk(app->loop, on_walk_list, &b);
-    if (b.len > 0)
-        log_warn("handles still open %d ms after the stop: %s; closing them", LINGER_MS, b.data);
-    buf_release(&b);
-    uv_walk(app->loop, on_walk_close, app);
-}
-
 static void finish_stop(ah_app_t *app)
 {
     const char *name = config_str(app, "general.serverName", "actionhero");
@@ -439,19 +413,15 @@ static void finish_stop(ah_app_t *app)
     app->initialized = false;
     app->shutting_down = false;
     app->stop_done = NULL;
+    close_stop_timer(app);
     if (done)
         done(app);
-    /* an unreferenced timer: it does not keep the loop alive by itself */
-    if (app->stop_timer_open && !uv_is_closing((uv_handle_t *)&app->stop_timer)) {
-        uv_timer_start(&app->stop_timer, on_linger, LINGER_MS, 0);
-        uv_unref((uv_handle_t *)&app->stop_timer);
-    }
 }
 
 static void on_drain_tick(uv_timer_t *t)
 {
     ah_app_t *app = t->data;
-    int n = dispatch_in_flight(app);
+    int n = dispatch_in_flight(app) + tasks_in_flight(app);
 
     if (n == 0 || core_mono_ms() >= app->stop_deadline) {
         if (n > 0)
@@ -521,13 +491,34 @@ void app_stop(ah_app_t *app, void (*done)(ah_app_t *app))
     uv_timer_start(&app->stop_timer, on_drain_tick, 0, DRAIN_POLL_MS);
 }
 
+static void on_walk_list(uv_handle_t *h, void *arg)
+{
+    struct buf *b = arg;
+
+    if (uv_is_closing(h) || !uv_is_active(h) || !uv_has_ref(h))
+        return;
+    buf_adds(b, b->len ? ", " : "");
+    buf_adds(b, uv_handle_type_name(uv_handle_get_type(h)));
+}
+
+void app_close_open_handles(ah_app_t *app, const char *why)
+{
+    struct buf b = BUF_INIT;
+
+    uv_walk(app->loop, on_walk_list, &b);
+    if (b.len > 0 && why)
+        log_warn("%s: closing handles still open: %s", why, b.data);
+    buf_release(&b);
+    uv_walk(app->loop, on_walk_close, app);
+}
+
 int app_loop_close(ah_app_t *app)
 {
     int rc = uv_loop_close(app->loop);
     int tries;
 
     for (tries = 0; rc == UV_EBUSY && tries < 3; tries++) {
-        uv_walk(app->loop, on_walk_close, app);
+        app_close_open_handles(app, NULL);
         uv_run(app->loop, UV_RUN_DEFAULT);
         rc = uv_loop_close(app->loop);
     }

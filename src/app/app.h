@@ -103,9 +103,9 @@ int app_start(ah_app_t *app);
  * general.shutdownTimeout ms (polling dispatch_in_flight()), run the `stop`
  * of every initializer that was initialised (stop priority order), remove
  * the pid file, log "*** <serverName> Stopped ***", then call `done` (may be
- * NULL) once, from a loop callback, never inside this call.  Handles that
- * are still active 2 s after that are closed (with a warning), so the loop
- * ends.  Calling it again while a stop runs does nothing.  If nothing was
+ * NULL) once, from a loop callback, never inside this call.  The app's own
+ * handles are closed by then, so the loop ends when the subsystems' are.
+ * Calling it again while a stop runs does nothing.  If nothing was
  * initialised it logs "Cannot shut down <serverName>, not running" (crit)
  * and still calls `done`. */
 void app_stop(ah_app_t *app, void (*done)(ah_app_t *app));
@@ -125,11 +125,16 @@ void app_watchdog_disarm(void);
  * are gone, then uv_loop_close(); returns its result (0 when clean).
  * Handles found open are logged at debug. */
 int app_loop_close(ah_app_t *app);
+/* Close (uv_close, no callback) every handle of the loop that is not
+ * closing yet; with `why`, first log a warning naming the active ones.  For
+ * a loop that should have ended (a subsystem left a handle open). */
+void app_close_open_handles(ah_app_t *app, const char *why);
 
 /* Pid file (process.md §4): general.paths.pid[0]/actionhero-<id> with ':'
  * -> '-' and ' ' -> '_' ('/' -> '_' too), containing the pid without a
- * newline; the directory is created.  app_start() writes it and logs
- * "pid: <pid>"; the stop removes it. */
+ * newline; the directory is created.  `actionhero start` writes it (and
+ * logs "pid: <pid>") just before app_start(); app_stop() removes it.  Apps
+ * built by the testkit have none. */
 int app_write_pid(ah_app_t *app);
 void app_remove_pid(ah_app_t *app);
 

@@ -590,9 +590,37 @@ static int redis_url(struct loader *L, const char *url)
     return 0;
 }
 
+/* JEST_WORKER_ID (test isolation, config.md §8): the test settings use it
+ * for the server token and the port (18080 + id), applied with the other
+ * environment variables (so PORT still wins). */
+static int jest_id(void)
+{
+    const char *j = env("JEST_WORKER_ID");
+    long long n = 0;
+
+    if (j == NULL)
+        return -1;
+    for (; *j >= '0' && *j <= '9' && n < 1000000; j++)
+        n = n * 10 + (*j - '0');
+    return *j == '\0' ? (int)n : -1;
+}
+
+static void jest_worker(struct loader *L)
+{
+    int n = jest_id();
+
+    if (n < 0)
+        return;
+    set_from(L, "general.serverToken", json_sprintf("serverToken-%d", n), "environment variable JEST_WORKER_ID");
+    set_from(L, "web.port", json_integer(18080 + n), "environment variable JEST_WORKER_ID");
+}
+
 static int apply_env(struct loader *L)
 {
     const char *v;
+
+    if (strcmp(L->app->env, "test") == 0)
+        jest_worker(L);
 
     if ((v = env("PORT")))
         set_from(L, "web.port", json_string(v), "environment variable PORT");
@@ -815,6 +843,8 @@ static char *server_id(struct loader *L)
         return xstrdup(L->title);
     if ((v = env("ACTIONHERO_TITLE")))
         return xstrdup(v);
+    if (jest_id() >= 0)
+        return xasprintf("test-server-%d", jest_id());
     if ((v = config_str(L->app, "general.id", NULL)) && *v)
         return xstrdup(v);
     if ((ip = external_ip()) != NULL)
@@ -856,15 +886,6 @@ static void absolute_paths(struct loader *L)
 
 /* ------------------------------------------------------------ load */
 
-/* A Primus server option set by the project wins over our name for it. */
-static void primus_option(struct loader *L, const char *primus, const char *ours)
-{
-    json_t *v = config_tree_get(L->root, primus);
-    const char *src = config_origin_get(&L->o, primus);
-
-    if (v != NULL)
-        set_from(L, ours, json_deep_copy(v), src ? src : "built-in defaults");
-}
 
 static void free_dirs(ah_app_t *app)
 {
@@ -954,9 +975,6 @@ int config_load(ah_app_t *app, const struct config_args *args, char *err, size_t
         config_tree_set(L.root, "web.formOptions.uploadDir", json_incref(config_tree_get(d, "web.formOptions.uploadDir")));
         json_decref(d);
     }
-    /* Primus option names win over ours when a project sets them */
-    primus_option(&L, "websocket.server.maxLength", "websocket.maxPayload");
-    primus_option(&L, "websocket.server.pingInterval", "websocket.pingInterval");
     if (json_is_object(config_tree_get(L.root, "routes")))
         dedupe_routes(config_tree_get(L.root, "routes"));
 

@@ -44,6 +44,9 @@ static const struct config_option options[] = {
     O("general"),
     S("general.apiVersion", "\"" AH_VERSION "\""),
     S("general.serverName", "\"actionhero\""),
+    /* package.json's description and license (status, swagger actions) */
+    SN("general.description", NULL),
+    SN("general.license", NULL),
     SN("general.id", NULL),
     S("general.welcomeMessage", "\"Welcome to the actionhero api\""),
     S("general.serverToken", "\"change-me\""),
@@ -78,6 +81,13 @@ static const struct config_option options[] = {
     S("general.paths.src", "\"src\""),
     S("general.paths.dist", "\"dist\""),
     M("general.startingChatRooms", "{}"),
+    /* C: chat and RPC bounds: members per room (checked at join), rooms
+     * per connection, bytes of one chat message as published, RPC calls
+     * waiting for an answer */
+    I("general.maxRoomMembers", "100000", 1, 1e9),
+    I("general.maxRoomsPerConnection", "1000", 1, 1e6),
+    I("general.maxChatMessageBytes", "1048576", 64, GIB),
+    I("general.rpcMaxPending", "10000", 1, 1e8),
     /* C: drain deadline of a stop (ACTIONHERO_SHUTDOWN_TIMEOUT) */
     I("general.shutdownTimeout", "30000", 0, HOUR_MS),
     /* thresholds of the status action (env maxMemoryAlloted, maxResqueQueueLength) */
@@ -106,6 +116,10 @@ static const struct config_option options[] = {
     S("errors.connectionRoomNotExist", "\"room does not exist\""),
     S("errors.connectionRoomExists", "\"room exists\""),
     S("errors.connectionRoomRequired", "\"a room is required\""),
+    /* C: the chat bounds above */
+    S("errors.connectionRoomFull", "\"room is full ({room})\""),
+    S("errors.connectionTooManyRooms", "\"connection is in too many rooms (max {max})\""),
+    S("errors.chatMessageTooLarge", "\"message is too large (more than {max} bytes)\""),
 
     /* ------------------------------------------------ logger (config.md §6) */
     O("logger"),
@@ -196,23 +210,37 @@ static const struct config_option options[] = {
     B("websocket.destroyClientsOnShutdown", "false"),
     M("websocket.server", "{}"),
     M("websocket.client", "{\"apiPath\": \"/api\", \"cookieKey\": \"${web.fingerprintOptions.cookieKey}\"}"),
-    /* C: Primus maxLength / pingInterval (websocket.server.maxLength and
-     * .pingInterval, when set, take precedence) and the outbound bound */
+    /* C: Primus maxLength / pingInterval (the websocket server reads
+     * websocket.server.maxLength / .pingInterval / .pathname first, as
+     * Primus options; pingInterval 0 disables the heartbeat), the outbound
+     * bound, the close handshake timeout */
     I("websocket.maxPayload", "10485760", 125, 2 * GIB - 1),
     I("websocket.maxOutboundBytes", "4194304", 64 * KIB, 64 * GIB),
-    I("websocket.pingInterval", "30000", 1000, HOUR_MS),
+    I("websocket.pingInterval", "30000", 0, DAY_MS),
+    SN("websocket.pathname", NULL),
+    I("websocket.closeTimeout", "5000", 1, 600000),
+    /* TEST ONLY (src/ws/server.c): a raw echo endpoint */
+    SN("websocket.echoPathForTests", NULL),
 
     /* ------------------------------------------------ redis (cluster.md §1) */
     O("redis"),
     /* C: the Redis backend is used when enabled (else the memory store) */
     B("redis.enabled", "false"),
-    S("redis.host", "\"127.0.0.1\""),
-    I("redis.port", "6379", 1, 65535),
-    I("redis.db", "0", 0, 1000000),
+    /* host 127.0.0.1, port 6379, db 0 when neither these, nor
+     * redis.client.args[0], nor REDIS_* / REDIS_URL set them */
+    SN("redis.host", NULL),
+    IN("redis.port", NULL, 1, 65535),
+    IN("redis.db", NULL, 0, 1000000),
     SN("redis.password", NULL),
     B("redis.ssl", "false"),
     I("redis.scanCount", "1000", 1, 1000000),
     I("redis.stopTimeout", "100", 0, 60000),
+    /* Actionhero's per-client settings {konstructor, args, buildNew}; the
+     * store reads redis.client.args[0].{host,port,db,password} when the
+     * flat keys are missing */
+    {"redis.client", CONFIG_MAP, NULL, 0, 0, CONFIG_NULLABLE, NULL},
+    {"redis.subscriber", CONFIG_MAP, NULL, 0, 0, CONFIG_NULLABLE, NULL},
+    {"redis.tasks", CONFIG_MAP, NULL, 0, 0, CONFIG_NULLABLE, NULL},
 
     /* ------------------------------------------------ tasks (tasks.md §7.1) */
     O("tasks"),

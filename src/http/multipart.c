@@ -29,7 +29,9 @@
  * mangles line-wrapped base64 and re-encodes base64 fields); a field sent
  * with Content-Transfer-Encoding 7bit/8bit is read as UTF-8 (formidable
  * throws); a field named "__proto__" is dropped (in formidable it sets the
- * prototype of the fields object and disappears).
+ * prototype of the fields object and disappears; a file of that name is
+ * removed); without multiples, files replaced by a later one of the same
+ * name are removed (formidable leaves them on disk, unreported).
  */
 #include "http/multipart.h"
 
@@ -775,6 +777,8 @@ static int part_end(struct multipart *mp)
     json_object_set_new(desc, "mtime", json_string(iso));
     json_object_set_new(desc, "originalFilename",
                         pt->filename ? json_string(pt->filename) : json_null());
+    if (strcmp(name, "__proto__") == 0)     /* dropped, like its field twin */
+        unlink(pt->filepath);
     add_value(mp->files, name, desc);
 out:
     part_reset(pt);
@@ -1057,6 +1061,22 @@ static void remove_created(struct multipart *mp)
     mp->ncreated = 0;
 }
 
+/* Without multiples only the last file of a name is reported; the earlier
+ * ones would stay on disk with nothing pointing at them (as in formidable),
+ * so they are removed. */
+static void remove_replaced(json_t *files)
+{
+    const char *k;
+    json_t *a;
+
+    json_object_foreach(files, k, a) {
+        size_t i, n = json_array_size(a);
+
+        for (i = 0; i + 1 < n; i++)
+            unlink(json_string_value(json_object_get(json_array_get(a, i), "filepath")));
+    }
+}
+
 int multipart_finish(struct multipart *mp, json_t **fields, json_t **files)
 {
     size_t i;
@@ -1079,6 +1099,8 @@ int multipart_finish(struct multipart *mp, json_t **fields, json_t **files)
         for (i = 0; i < mp->ncreated; i++)
             free(mp->created[i]);
         mp->ncreated = 0;
+        if (!mp->opts.multiples)
+            remove_replaced(mp->files);
     }
     if (fields)
         *fields = collapse(mp->fields, mp->opts.multiples);

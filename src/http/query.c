@@ -584,8 +584,11 @@ static struct qv *combine(const struct qs_ctx *c, struct qv *a, struct qv *b)
     r = qv_new(Q_ARR);
     arr_concat(r, a);
     arr_concat(r, b);
-    if ((long)r->len > c->array_limit)
-        return mark_overflow(array_to_object(r), (double)r->len - 1);
+    if ((long)r->len > c->array_limit) {
+        double max = (double)r->len - 1;    /* array_to_object frees r */
+
+        return mark_overflow(array_to_object(r), max);
+    }
     return r;
 }
 
@@ -649,8 +652,11 @@ static struct qv *merge(const struct qs_ctx *c, struct qv *target, struct qv *so
         r = qv_new(Q_ARR);
         arr_push(r, target);
         arr_concat(r, source);
-        if ((long)r->len > c->array_limit)
-            return mark_overflow(array_to_object(r), (double)r->len - 1);
+        if ((long)r->len > c->array_limit) {
+            double max = (double)r->len - 1;
+
+            return mark_overflow(array_to_object(r), max);
+        }
         return r;
     }
     if (target->t == Q_ARR && source->t == Q_ARR) {

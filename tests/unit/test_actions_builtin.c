@@ -232,7 +232,11 @@ static void test_others(ah_app_t *app)
     ah_connection_destroy(c);
 
     r = testkit_run_action(app, "createChatRoom", "{\"name\": \"room\"}");
-    CHECK_EQ_STR(str(r, "error"), "Error: chat rooms are not available yet");
+    CHECK_EQ_STR(str(r, "name"), "room");
+    CHECK(json_is_true(get(r, "didCreate")));
+    json_decref(r);
+    r = testkit_run_action(app, "createChatRoom", "{\"name\": \"room\"}");
+    CHECK(json_is_false(get(r, "didCreate")));
     json_decref(r);
     r = testkit_run_action(app, "cacheTest", "{\"key\": \"abc\", \"value\": \"def\"}");
     CHECK(str(r, "error") == NULL); /* the details: test_cache_action.c */

@@ -369,7 +369,7 @@ static void test_env_vars(void)
     setenv("REDIS_URL", "redis://[::1]", 1);
     CHECK_EQ_INT(load(NULL), 0);
     CHECK_EQ_STR(S("redis.host"), "::1");
-    CHECK_EQ_INT(I("redis.port"), 6379);
+    CHECK(config_get(app, "redis.port") == NULL);  /* the store's default applies */
     CHECK(json_is_false(config_get(app, "redis.ssl")));
     setenv("REDIS_URL", "http://x", 1);
     CHECK(load(NULL) < 0);
@@ -625,12 +625,13 @@ static void test_validation(void)
                  "config/web.json: web.prot: unknown option (ignored)");
     unlink("config/web.json");
 
-    /* Primus option names win */
-    write_file("config/websocket.json", "{\"server\": {\"maxLength\": 2048, \"pingInterval\": 5000}}");
+    /* Primus option names are left to the websocket server, unchecked here */
+    write_file("config/websocket.json", "{\"server\": {\"maxLength\": 2048, \"pingInterval\": false}}");
     CHECK_EQ_INT(load(NULL), 0);
-    CHECK_EQ_INT(I("websocket.maxPayload"), 2048);
-    CHECK_EQ_INT(I("websocket.pingInterval"), 5000);
-    write_file("config/websocket.json", "{\"server\": {\"maxLength\": 1}}");
+    CHECK_EQ_INT(I("websocket.server.maxLength"), 2048);
+    CHECK_EQ_INT(I("websocket.maxPayload"), 10485760);
+    CHECK_EQ_INT(json_array_size(app->config_warnings), 0);
+    write_file("config/websocket.json", "{\"maxPayload\": 1}");
     CHECK(load(NULL) < 0);
     CHECK_ERR("config/websocket.json: websocket.maxPayload: expected an integer 125..2147483647, got 1");
     unlink("config/websocket.json");
@@ -654,6 +655,16 @@ static void test_server_id(void)
     CHECK_EQ_INT(load("--title=from-flag", NULL), 0);
     CHECK_EQ_STR(app->id, "from-flag");
     unsetenv("ACTIONHERO_TITLE");
+    /* JEST_WORKER_ID: id, and in the test environment token and port */
+    setenv("JEST_WORKER_ID", "3", 1);
+    CHECK_EQ_INT(load("--NODE_ENV=test", NULL), 0);
+    CHECK_EQ_STR(app->id, "test-server-3");
+    CHECK_EQ_STR(S("general.serverToken"), "serverToken-3");
+    CHECK_EQ_INT(I("web.port"), 18083);
+    CHECK_EQ_INT(load(NULL), 0);
+    CHECK_EQ_STR(app->id, "test-server-3");
+    CHECK_EQ_STR(S("general.serverToken"), "change-me");
+    unsetenv("JEST_WORKER_ID");
     write_file("config/general.json", "{\"id\": 5}");
     CHECK(load(NULL) < 0);
     CHECK_ERR("config/general.json: general.id: expected a string, got 5");

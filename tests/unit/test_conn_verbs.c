@@ -120,9 +120,9 @@ static void test_errors(ah_app_t *app)
     CHECK_EQ_INT(verb(c, "roomView", "[\"defaultRoom\"]", &res, &error), -1);
     CHECK_EQ_STR(error, "Error: connection not in this room (defaultRoom)");
     free(error);
-    /* TODO(#3): real chat; until then the chat verbs answer this */
-    CHECK_EQ_INT(verb(c, "roomAdd", "[\"defaultRoom\"]", &res, &error), -1);
-    CHECK_EQ_STR(error, "Error: chat is not available yet");
+    /* the chat verbs themselves: tests/unit/test_chat_verbs.c */
+    CHECK_EQ_INT(verb(c, "roomAdd", "[\"noSuchRoom\"]", &res, &error), -1);
+    CHECK_EQ_STR(error, "Error: room does not exist");
     free(error);
     ah_connection_destroy(c);
 }

@@ -312,7 +312,7 @@ static void test_multiples(void)
     free(s);
     CHECK_EQ_STR(json_string_value(json_object_get(json_object_get(r.files, "f"), "originalFilename")),
                  "two.txt");
-    CHECK_EQ_INT(count_files(), 2);
+    CHECK_EQ_INT(count_files(), 1);     /* one.txt was replaced: removed */
     result_free(&r);
     clean_dir();
 
