@@ -283,6 +283,9 @@ static void suite_workers(ah_app_t *app)
     test_run_until(app->loop, &total_done, 5000);
     CHECK_EQ_INT(total_status, 0);
     CHECK_EQ_INT(total_value, 5); /* failing 1 + inputs 2 + dq 2 */
+    v = testkit_run_action(app, "status", NULL);
+    CHECK_EQ_INT(json_integer_value(json_object_get(v, "resqueTotalQueueLength")), 5);
+    json_decref(v);
 
     /* cleanOldWorkers: h:1+1 ran its job since 2015 */
     store_reply_free(TS(app, "SET", "resque:worker:ping:h:1+1", "{\"time\":1420070400,\"name\":\"h:1+1\",\"queues\":\"q1,q2\"}"));
