@@ -13,7 +13,7 @@
 
 CC      ?= cc
 O       ?= build
-PKGS    := libuv jansson libsodium libcrypto libpcre2-8 hiredis
+PKGS    := libuv jansson libsodium libcrypto libpcre2-8 hiredis zlib
 DEPS    := build/deps
 
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
@@ -36,8 +36,8 @@ OBJ_TESTACT:= $(SRC_TESTACT:%.c=$(O)/obj/%.o)
 LIB        := $(O)/libah.a
 UNIT_BINS  := $(SRC_UNIT:tests/unit/%.c=$(O)/unit/%)
 
-.PHONY: all deps deps-test run test asan unit integration bench bench-smoke clean \
-        test-asan unit-asan integration-asan fuzz FORCE
+.PHONY: FORCE all deps deps-test run test asan unit integration bench bench-smoke clean \
+        test-asan unit-asan integration-asan fuzz
 
 all: $(DEPS)/lib/libllhttp.a $(O)/actionhero $(O)/actionhero-test
 

@@ -6,6 +6,7 @@
 #   AH_INITIALIZER(id)            -> ah_gen_initializers[]
 #   AH_ACTION_MIDDLEWARE(id)      -> ah_gen_action_middleware[]
 #   AH_CONNECTION_MIDDLEWARE(id)  -> ah_gen_connection_middleware[]
+#   AH_CHAT_MIDDLEWARE(id)        -> ah_gen_chat_middleware[]
 #   AH_TASK(id)                   -> ah_gen_tasks[] (and ah_gen_task_files[])
 #   AH_TASK_MIDDLEWARE(id)        -> ah_gen_task_middleware[]
 # in file-name order.  Adding a module is adding a file: nothing else to edit.
@@ -78,6 +79,7 @@ done
     emit AH_INITIALIZER ah_initializer_t ah_initializer__ ah_gen_initializers
     emit AH_ACTION_MIDDLEWARE ah_action_middleware_t ah_action_middleware__ ah_gen_action_middleware
     emit AH_CONNECTION_MIDDLEWARE ah_connection_middleware_t ah_connection_middleware__ ah_gen_connection_middleware
+    emit AH_CHAT_MIDDLEWARE ah_chat_middleware_t ah_chat_middleware__ ah_gen_chat_middleware
     emit AH_TASK ah_task_t ah_task__ ah_gen_tasks
     emit AH_TASK_MIDDLEWARE ah_task_middleware_t ah_task_middleware__ ah_gen_task_middleware
 } > "$tmp"

@@ -242,6 +242,8 @@ json_t *ah_config(ah_app_t *app, const char *dotted_path);
 }
 #endif
 
+#include <ah/cache.h>
+#include <ah/chat.h>
 #include <ah/connection.h>
 #include <ah/initializer.h>
 #include <ah/task.h>

@@ -13,6 +13,7 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #ifdef __cplusplus
@@ -35,6 +36,14 @@ struct ah_server_type {
 
     /* connection.sendMessage(message): `message` is borrowed. */
     void (*send_message)(ah_connection_t *c, json_t *message);
+    /* Optional fast path for fan-out (chat): send a message already
+     * rendered as JSON text (`len` bytes, JSON.stringify form with U+2028
+     * and U+2029 escaped).  It is only used for objects that have a
+     * `context` other than "response" and no `error`, which send_message
+     * would send unchanged, so the server writes the bytes as they are
+     * (websocket: one text frame).  The bytes are borrowed for the call.
+     * Without it, send_message gets the object. */
+    void (*send_serialized)(ah_connection_t *c, const char *json, size_t len);
     /* connection.sendFile(path): params.file is already set. */
     void (*send_file)(ah_connection_t *c, const char *path);
     /* web only: queue a header / set the status code. */

@@ -200,7 +200,7 @@
     self._strategy = strategy;
 
     self._queue = [];          // messages written while the socket is not open
-    self._inflight = {};       // messageId -> true for messages sent on this socket
+    self._inflight = {};       // messageId -> messageId, for messages sent on this socket
     self._timers = {};
     self._attempt = 0;         // current reconnect attempt (0: none)
     self._connectCallback = null;
@@ -464,7 +464,7 @@
     var inflight = this._inflight;
     this._inflight = {};
     for (var id in inflight) {
-      if (Object.prototype.hasOwnProperty.call(inflight, id)) this._failCallback(id);
+      if (Object.prototype.hasOwnProperty.call(inflight, id)) this._failCallback(inflight[id]);
     }
   };
 
@@ -599,7 +599,7 @@
   // of user messages is flushed).
   ActionheroWebsocketClient.prototype._sendNow = function (args, callback) {
     this._prepare(args, callback);
-    if (this._write(args)) this._inflight[args.messageId] = true;
+    if (this._write(args)) this._inflight[args.messageId] = args.messageId;
     else this._failCallback(args.messageId);
   };
 
@@ -611,7 +611,7 @@
   ActionheroWebsocketClient.prototype.send = function (args, callback) {
     this._prepare(args, callback);
     if (this.state === 'connected' && this._write(args)) {
-      this._inflight[args.messageId] = true;
+      this._inflight[args.messageId] = args.messageId;
       return;
     }
     if (this.state === 'disconnected' || this._queue.length >= this.options.queueSize) {
@@ -633,7 +633,7 @@
     var queued = this._queue;
     this._queue = [];
     for (var i = 0; i < queued.length; i++) {
-      if (this._write(queued[i])) this._inflight[queued[i].messageId] = true;
+      if (this._write(queued[i])) this._inflight[queued[i].messageId] = queued[i].messageId;
       else this._queue.push(queued[i]);
     }
   };

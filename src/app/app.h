@@ -53,6 +53,7 @@ struct ah_app {
     char *id;                  /* server id (config.md §3) */
     char *project_root;
     char **config_dirs;        /* NULL-terminated */
+    json_t *config_warnings;   /* strings to log once the logger is up */
     char *config_path_override;
 
     uint64_t boot_time;        /* ms, process start (status.uptime) */
@@ -70,15 +71,19 @@ struct ah_app {
     /* initializers, sorted per phase at load */
     const ah_initializer_t **inits;
     size_t n_inits;
+    unsigned char *init_state;  /* per inits[i]: 1 initialized, 2 started */
 
     struct app_slot *slots;
     size_t n_slots;
 
     char fail_msg[1024];       /* why boot failed (ah_app_fail) */
-    char *pid_file;
+    char *pid_file;            /* written at start, removed at stop */
     uv_signal_t sig_int, sig_term;
-    uv_timer_t stop_timer;     /* drain poll during a stop */
+    bool signals_installed;
+    uv_timer_t stop_timer;     /* drain poll, then the linger check */
+    bool stop_timer_open;
     uint64_t stop_deadline;    /* monotonic ms */
+    void (*stop_done)(ah_app_t *app);
     app_hook_fn *stop_accepting;
     size_t n_stop_accepting;
 };
@@ -92,10 +97,46 @@ void app_free(ah_app_t *app);
 int app_initialize(ah_app_t *app);
 int app_start(ah_app_t *app);
 
-/* Begin a graceful stop (signals call this): stop accepting, let in-flight
- * actions finish up to general.shutdownTimeout ms, run every `stop`, close
- * handles.  Idempotent; `done` is called once when finished. */
+/* Begin a graceful stop (signals call this; also after a failed start):
+ * log "stopping process...", arm the hard-stop watchdog, call the
+ * stop-accepting hooks, let in-flight actions finish up to
+ * general.shutdownTimeout ms (polling dispatch_in_flight()), run the `stop`
+ * of every initializer that was initialised (stop priority order), remove
+ * the pid file, log "*** <serverName> Stopped ***", then call `done` (may be
+ * NULL) once, from a loop callback, never inside this call.  The app's own
+ * handles are closed by then, so the loop ends when the subsystems' are.
+ * Calling it again while a stop runs does nothing.  If nothing was
+ * initialised it logs "Cannot shut down <serverName>, not running" (crit)
+ * and still calls `done`. */
 void app_stop(ah_app_t *app, void (*done)(ah_app_t *app));
+/* Is there anything for app_stop() to undo (an initialised initializer, a
+ * pid file, a running server)? */
+bool app_needs_stop(ah_app_t *app);
+
+/* Hard-stop watchdog (process.md §5): after `ms` milliseconds print
+ * "Process did not terminate within <ms>ms. Stopping now!" to stderr,
+ * remove the pid file and _exit(1), even if the loop is blocked (SIGALRM).
+ * app_stop() arms it with general.shutdownTimeout + APP_STOP_MARGIN_MS. */
+#define APP_STOP_MARGIN_MS 5000
+void app_watchdog_arm(ah_app_t *app, uint64_t ms);
+void app_watchdog_disarm(void);
+
+/* Close every handle still open on the app's loop and run it until they
+ * are gone, then uv_loop_close(); returns its result (0 when clean).
+ * Handles found open are logged at debug. */
+int app_loop_close(ah_app_t *app);
+/* Close (uv_close, no callback) every handle of the loop that is not
+ * closing yet; with `why`, first log a warning naming the active ones.  For
+ * a loop that should have ended (a subsystem left a handle open). */
+void app_close_open_handles(ah_app_t *app, const char *why);
+
+/* Pid file (process.md §4): general.paths.pid[0]/actionhero-<id> with ':'
+ * -> '-' and ' ' -> '_' ('/' -> '_' too), containing the pid without a
+ * newline; the directory is created.  `actionhero start` writes it (and
+ * logs "pid: <pid>") just before app_start(); app_stop() removes it.  Apps
+ * built by the testkit have none. */
+int app_write_pid(ah_app_t *app);
+void app_remove_pid(ah_app_t *app);
 
 /* Servers register how to stop accepting new clients (first step of a stop). */
 void app_on_stop_accepting(ah_app_t *app, app_hook_fn fn);

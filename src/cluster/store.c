@@ -147,6 +147,7 @@ const char *store_strerror(int status, const struct store_reply *r)
     case 0: return "ok";
     case AH_EUNAVAIL: return "redis unavailable";
     case AH_ESTATE: return "store is closing";
+    case AH_ELIMIT: return "too many store commands in flight (redis.maxPending)";
     default: return ah_strerror(status);
     }
 }
@@ -176,6 +177,7 @@ static void on_idle(uv_idle_t *h)
     s->head = s->tail = NULL;
     for (; d; d = next) {
         next = d->next;
+        s->ndefer--;
         if (d->channel) {
             store_deliver_now(s, d->channel, d->msg, d->len);
             free(d->channel);
@@ -196,6 +198,7 @@ static void on_idle(uv_idle_t *h)
 
 static void push_defer(struct store *s, struct store_defer *d)
 {
+    s->ndefer++;
     if (s->tail)
         s->tail->next = d;
     else
@@ -255,8 +258,19 @@ void store_deliver_later(struct store *s, const char *channel, const char *msg, 
 
 void store_notify_ready(struct store *s, bool ready)
 {
-    if (s->watch_fn)
-        s->watch_fn(s, ready, s->watch_arg);
+    size_t i;
+
+    /* a watcher may unwatch itself: walk a copy */
+    struct store_watcher *w = s->nwatchers ? xcalloc(s->nwatchers, sizeof(*w)) : NULL;
+    size_t n = s->nwatchers;
+
+    if (s->closing)
+        n = 0;
+    if (w)
+        memcpy(w, s->watchers, n * sizeof(*w));
+    for (i = 0; i < n; i++)
+        w[i].fn(s, ready, w[i].arg);
+    free(w);
 }
 
 /* ------------------------------------------------------------- lifecycle */
@@ -306,10 +320,27 @@ bool store_ready(const struct store *s, enum store_role role)
     return s->opened && !s->closing && s->ops->ready(s, role);
 }
 
-void store_watch(struct store *s, void (*fn)(struct store *s, bool ready, void *arg), void *arg)
+void store_watch(struct store *s, store_watch_fn fn, void *arg)
 {
-    s->watch_fn = fn;
-    s->watch_arg = arg;
+    if (s == NULL || fn == NULL)
+        return;
+    s->watchers = xrealloc(s->watchers, (s->nwatchers + 1) * sizeof(*s->watchers));
+    s->watchers[s->nwatchers].fn = fn;
+    s->watchers[s->nwatchers].arg = arg;
+    s->nwatchers++;
+}
+
+void store_unwatch(struct store *s, store_watch_fn fn, void *arg)
+{
+    size_t i;
+
+    for (i = 0; s && i < s->nwatchers; i++) {
+        if (s->watchers[i].fn == fn && s->watchers[i].arg == arg) {
+            memmove(&s->watchers[i], &s->watchers[i + 1], (s->nwatchers - i - 1) * sizeof(*s->watchers));
+            s->nwatchers--;
+            return;
+        }
+    }
 }
 
 static void on_idle_closed(uv_handle_t *h)
@@ -323,6 +354,7 @@ static void on_idle_closed(uv_handle_t *h)
     for (i = 0; i < s->nsubs; i++)
         free(s->subs[i].channel);
     free(s->subs);
+    free(s->watchers);
     store_config_release(&s->cfg);
     free(s);
     if (done)
@@ -351,7 +383,6 @@ void store_close(struct store *s, void (*done)(void *arg), void *arg)
     s->closing = true;
     s->close_done = done;
     s->close_arg = arg;
-    s->watch_fn = NULL;
     s->ops->close(s);
 }
 
@@ -388,6 +419,14 @@ int store_command(struct store *s, store_cb cb, void *arg, const char *name, ...
     return rc;
 }
 
+/* May `n` more commands go to `role`?  AH_ELIMIT past redis.maxPending. */
+static int room(const struct store *s, enum store_role role, size_t n)
+{
+    size_t used = s->ops->pending ? s->ops->pending(s, role) : s->ndefer;
+
+    return used + n > s->cfg.max_pending ? AH_ELIMIT : 0;
+}
+
 /* argv with lengths: `lens` NULL means strlen of each. */
 static const size_t *fill_lens(int argc, const char *const *argv, const size_t *lens, size_t *tmp)
 {
@@ -417,6 +456,8 @@ int store_commandv(struct store *s, enum store_role role, int argc, const char *
         return AH_EINVAL;
     if (s->closing || !s->opened)
         return AH_ESTATE;
+    if (room(s, role, 1) < 0)
+        return AH_ELIMIT;
     tmp = lens ? NULL : xcalloc((size_t)argc, sizeof(*tmp));
     s->ops->command(s, role, argc, argv, fill_lens(argc, argv, lens, tmp), cb, arg);
     free(tmp);
@@ -495,6 +536,8 @@ static int run_batch(struct store *s, enum store_role role, const struct store_b
         return AH_EINVAL;
     if (s->closing || !s->opened)
         return AH_ESTATE;
+    if (room(s, role, b->n + 2) < 0)
+        return AH_ELIMIT;
     if (b->n == 0) {
         store_defer(s, cb, arg, 0, store_reply_array(0));
         return 0;
@@ -530,6 +573,8 @@ int store_eval(struct store *s, enum store_role role, const struct store_script 
             return AH_EINVAL;
     if (s->closing || !s->opened)
         return AH_ESTATE;
+    if (room(s, role, 1) < 0)
+        return AH_ELIMIT;
     tmp = (lens || argc == 0) ? NULL : xcalloc((size_t)argc, sizeof(*tmp));
     s->ops->eval(s, role, script, nkeys, argc, argv, argc ? fill_lens(argc, argv, lens, tmp) : NULL, cb,
                  arg);

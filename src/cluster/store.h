@@ -110,6 +110,10 @@ typedef void (*store_cb)(int status, const struct store_reply *reply, void *arg)
  * `reply` is. */
 const char *store_strerror(int status, const struct store_reply *reply);
 
+/* The status a reply stands for: 0, or for an error reply AH_ELIMIT ("OOM
+ * ...") or AH_EFAIL.  For the elements of a batch's reply. */
+int store_reply_status_of(const struct store_reply *r);
+
 /* Owned replies (memory backend, scripts, copies). */
 struct store_reply *store_reply_nil(void);
 struct store_reply *store_reply_int(long long v);
@@ -175,9 +179,13 @@ enum store_kind store_kind(const struct store *s);
 /* Can commands on `role` be sent now? (memory: always, until closed) */
 bool store_ready(const struct store *s, enum store_role role);
 
-/* Called on every change of the client connection's readiness (Redis), so
- * that the cluster layer can re-announce itself.  One watcher per store. */
-void store_watch(struct store *s, void (*fn)(struct store *s, bool ready, void *arg), void *arg);
+/* `fn` is called on every change of the client connection's readiness
+ * (Redis backend: lost, then back), e.g. for the cluster layer to announce
+ * itself again.  Several watchers may be added; remove with the same
+ * (fn, arg).  Not called during store_close(). */
+typedef void (*store_watch_fn)(struct store *s, bool ready, void *arg);
+void store_watch(struct store *s, store_watch_fn fn, void *arg);
+void store_unwatch(struct store *s, store_watch_fn fn, void *arg);
 
 /* Begin closing: new commands get AH_ESTATE; Redis connections get up to
  * stop_timeout ms for outstanding replies, then close; pending callbacks
@@ -190,8 +198,11 @@ void store_close(struct store *s, void (*done)(void *arg), void *arg);
 
 /* One command from NUL-terminated strings, ending with NULL:
  *     store_command(s, on_reply, req, "GET", key, NULL);
- * on the client connection.  Returns 0, AH_EINVAL (no command name),
- * AH_ESTATE (closing).  Unavailability and limits come to the callback. */
+ * on the client connection.  `cb` may be NULL (fire and forget).  Returns 0,
+ * or (and then cb never runs) AH_EINVAL (no command name), AH_ESTATE
+ * (closing) or AH_ELIMIT (more than redis.maxPending commands in flight on
+ * that connection, or waiting for delivery on the memory backend).
+ * Unavailability and command errors come to the callback. */
 int store_command(struct store *s, store_cb cb, void *arg, const char *name, ...);
 
 /* Binary-safe form; `lens` may be NULL (then strlen).  Arguments are copied

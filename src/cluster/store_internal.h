@@ -24,6 +24,8 @@ struct store_ops {
     bool (*ready)(const struct store *s, enum store_role role);
     /* true once every connection has been ready or failed once */
     bool (*settled)(const struct store *s);
+    /* commands in flight on `role` (Redis), or NULL: count the queue */
+    size_t (*pending)(const struct store *s, enum store_role role);
     void (*command)(struct store *s, enum store_role role, int argc, const char *const *argv,
                     const size_t *lens, store_cb cb, void *arg);
     void (*batch)(struct store *s, enum store_role role, const struct store_batch *b, bool atomic,
@@ -69,8 +71,13 @@ struct store {
     struct store_sub *subs;
     size_t nsubs;
 
-    void (*watch_fn)(struct store *s, bool ready, void *arg);
-    void *watch_arg;
+    struct store_watcher {
+        store_watch_fn fn;
+        void *arg;
+    } *watchers;
+    size_t nwatchers;
+
+    size_t ndefer;                   /* completions queued (memory backend's bound) */
 };
 
 /* Queue cb(status, reply, arg) for the next loop turn; takes `reply` (may
@@ -79,7 +86,6 @@ void store_defer(struct store *s, store_cb cb, void *arg, int status, struct sto
 /* Same, with the status derived from the reply (error reply -> AH_EFAIL, or
  * AH_ELIMIT for "OOM ..."). */
 void store_complete(struct store *s, store_cb cb, void *arg, struct store_reply *reply_take);
-int store_reply_status_of(const struct store_reply *r);
 /* Deliver a pub/sub message on the next loop turn (memory backend), or now
  * (from a hiredis callback). */
 void store_deliver_later(struct store *s, const char *channel, const char *msg, size_t len);

@@ -313,34 +313,26 @@ static struct rconn *conn_for(struct store *s, enum store_role role)
     return &red(s)->conns[role == STORE_TASKS ? R_TASKS : R_CLIENT];
 }
 
-/* NULL when `c` can take one more command, else the status to fail with. */
-static int can_send(struct rconn *c, size_t n)
+/* 0 when `c` can take commands now, else AH_EUNAVAIL (the in-flight bound
+ * is checked by store.c before we are called). */
+static int can_send(const struct rconn *c)
 {
-    if (c->state != C_READY || c->ac == NULL)
-        return AH_EUNAVAIL;
-    if (c->inflight + n > c->r->s->cfg.max_pending)
-        return AH_ELIMIT;
-    return 0;
+    return c->state == C_READY && c->ac != NULL ? 0 : AH_EUNAVAIL;
 }
 
-static void fail_send(struct store *s, struct rconn *c, int status, store_cb cb, void *arg)
+static void fail_send(struct store *s, int status, store_cb cb, void *arg)
 {
-    if (status == AH_ELIMIT)
-        store_defer(s, cb, arg, AH_ELIMIT,
-                    store_reply_error("ERR too many commands in flight on redis connection `%s` "
-                                      "(redis.maxPending %zu)", c->name, s->cfg.max_pending));
-    else
-        store_defer(s, cb, arg, status, NULL);
+    store_defer(s, cb, arg, status, NULL);
 }
 
 static void r_command(struct store *s, enum store_role role, int argc, const char *const *argv,
                       const size_t *lens, store_cb cb, void *arg)
 {
     struct rconn *c = conn_for(s, role);
-    int st = can_send(c, 1);
+    int st = can_send(c);
 
     if (st < 0) {
-        fail_send(s, c, st, cb, arg);
+        fail_send(s, st, cb, arg);
         return;
     }
     if (!send_argv(c, req_new(c, Q_USER, cb, arg), argc, argv, lens))
@@ -368,10 +360,10 @@ static void r_batch(struct store *s, enum store_role role, const struct store_ba
     struct rbatch *b;
     bool ok = true;
     size_t i;
-    int st = can_send(c, bt->n + (atomic ? 2 : 0));
+    int st = can_send(c);
 
     if (st < 0) {
-        fail_send(s, c, st, cb, arg);
+        fail_send(s, st, cb, arg);
         return;
     }
     b = xcalloc(1, sizeof(*b));
@@ -479,13 +471,14 @@ static void on_sub_reply(redisAsyncContext *ac, void *reply, void *priv)
     }
 }
 
-static void send_sub(struct rconn *c, const char *verb, const char *channel)
+static bool send_sub(struct rconn *c, const char *verb, const char *channel)
 {
     const char *argv[2] = {verb, channel};
 
     /* The callback is kept by hiredis per channel: it is not one of ours in
-     * the in-flight list. */
-    redisAsyncCommandArgv(c->ac, on_sub_reply, c, 2, argv, NULL);
+     * the in-flight list.  hiredis refuses UNSUBSCRIBE on a context that
+     * never subscribed. */
+    return redisAsyncCommandArgv(c->ac, on_sub_reply, c, 2, argv, NULL) == REDIS_OK;
 }
 
 static void subscribe_all(struct rconn *c)
@@ -526,9 +519,13 @@ static void r_unsubscribe(struct store *s, const char *channel, store_cb done, v
             store_defer(s, done, done_arg, 0, store_reply_int(0));
         return;
     }
+    if (!send_sub(c, "UNSUBSCRIBE", channel)) {
+        if (done)
+            store_defer(s, done, done_arg, 0, store_reply_int(0));
+        return;
+    }
     if (done)
         waiter_add(red(s), channel, true, done, done_arg);
-    send_sub(c, "UNSUBSCRIBE", channel);
 }
 
 /* ------------------------------------------------------------- connections */
@@ -890,6 +887,13 @@ static int r_open(struct store *s)
     return 0;
 }
 
+static size_t r_pending(const struct store *s, enum store_role role)
+{
+    const struct redis *r = red(s);
+
+    return r->conns[role == STORE_TASKS ? R_TASKS : R_CLIENT].inflight;
+}
+
 static bool r_ready(const struct store *s, enum store_role role)
 {
     const struct redis *r = red(s);
@@ -966,6 +970,8 @@ static void r_close(struct store *s)
 
         uv_timer_stop(&c->retry);
         uv_close((uv_handle_t *)&c->retry, on_retry_closed);
+        if (ac != NULL)
+            conn_log(AH_LOG_DEBUG, c, "ended", NULL);
         if (ac == NULL) {
             c->state = C_CLOSED;
             continue;
@@ -1002,6 +1008,7 @@ const struct store_ops store_redis_ops = {
     .open = r_open,
     .ready = r_ready,
     .settled = r_settled,
+    .pending = r_pending,
     .command = r_command,
     .batch = r_batch,
     .eval = r_eval,

@@ -19,6 +19,7 @@
 #include <uv.h>
 
 #include "app/app.h"
+#include "chat/chat.h"
 #include "config/config.h"
 #include "core/core.h"
 #include "log/log.h"
@@ -318,11 +319,11 @@ void ah_connection_destroy(ah_connection_t *c)
     for (i = 0; r && i < r->n_mws; i++)
         if (r->mws[i].mw->destroy)
             r->mws[i].mw->destroy(c);
-    if (c->can_chat && json_array_size(c->rooms) > 0) {
-        /* TODO(#3): leave every room through chat (leave middleware, HDEL)
-         * once src/chat exists; until then only the list is emptied. */
-        json_array_clear(c->rooms);
-    }
+    /* Leave every room (leave middleware, HDEL).  Actionhero does this
+     * only for canChat connections and leaves the member entries of
+     * others (an in-line action added to a room) behind: we remove them
+     * for every connection. */
+    chat_connection_leave_all(c);
     if (c->server->log_exits) {
         json_t *data = json_pack("{s:s}", "to", c->remote_ip);
 

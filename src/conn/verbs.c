@@ -16,6 +16,7 @@
 #include <uv.h>
 
 #include "app/app.h"
+#include "chat/chat.h"
 #include "config/config.h"
 #include "core/core.h"
 #include "core/json_out.h"
@@ -142,25 +143,16 @@ static json_t *details(const ah_connection_t *c)
     return o;
 }
 
-static bool in_rooms(const ah_connection_t *c, const char *room)
-{
-    size_t i;
-
-    for (i = 0; room && i < json_array_size(c->rooms); i++)
-        if (strcmp(json_string_value(json_array_get(c->rooms, i)), room) == 0)
-            return true;
-    return false;
-}
-
-/* Run the verb; *result (NEW) and *error (malloc'd) are the outcome. */
-static void run_verb(ah_connection_t *c, const char *verb, json_t *words, json_t **result, char **error)
+/* Run the verb; *result (NEW) and *error (malloc'd) are the outcome.
+ * Returns true for the chat verbs, which src/chat runs asynchronously. */
+static bool run_verb(ah_connection_t *c, const char *verb, json_t *words, json_t **result, char **error)
 {
     char tmp[64];
     const char *w0;
 
     if (!allowed(c, verb)) {
         *error = err_text(c->app, "verbNotAllowed", "verb", verb, "verb not found or not allowed (%s)");
-        return;
+        return false;
     }
     if (log_enabled(AH_LOG_DEBUG)) {
         char *p = json_out_str(words, 0, 0, NULL);
@@ -191,18 +183,24 @@ static void run_verb(ah_connection_t *c, const char *verb, json_t *words, json_t
     } else if (strcmp(verb, "documentation") == 0) {
         /* v29 has no documentation initializer: always this TypeError */
         *error = xstrdup("TypeError: Cannot read properties of undefined (reading 'documentation')");
-    } else if (strcmp(verb, "roomView") == 0) {
-        if (!in_rooms(c, w0))
-            *error = err_text(c->app, "connectionNotInRoom", "room", w0 ? w0 : "undefined",
-                              "connection not in this room (%s)");
-        else /* TODO(#3): chatRoom.roomStatus(room) */
-            *error = xstrdup("Error: chat is not available yet");
-    } else if (strcmp(verb, "roomAdd") == 0 || strcmp(verb, "roomLeave") == 0 || strcmp(verb, "say") == 0) {
-        /* TODO(#3): chatRoom.addMember / removeMember / broadcast */
-        *error = xstrdup("Error: chat is not available yet");
+    } else if (chat_is_verb(verb)) {
+        /* roomAdd, roomLeave, roomView, say: src/chat answers later */
+        return true;
     } else {
         *error = err_text(c->app, "verbNotFound", "verb", verb, "verb not found or not allowed (%s)");
     }
+    return false;
+}
+
+/* A chat verb finished (on a later loop turn): answer now. */
+static void on_chat_verb(ah_connection_t *c, json_t *result, const char *error, void *arg)
+{
+    struct verb_call *vc = arg;
+
+    (void)c;
+    vc->result = result ? json_incref(result) : NULL;
+    vc->error = error ? xstrdup(error) : NULL;
+    on_call_timer(&vc->timer);
 }
 
 int ah_connection_verbs(ah_connection_t *c, const char *verb, json_t *words, ah_verb_cb cb, void *arg)
@@ -230,7 +228,13 @@ int ah_connection_verbs(ah_connection_t *c, const char *verb, json_t *words, ah_
     vc->cb = cb;
     vc->arg = arg;
     ah_connection_ref(c);
-    run_verb(c, verb, list, &vc->result, &vc->error);
+    if (run_verb(c, verb, list, &vc->result, &vc->error)) {
+        if (chat_verb(c, verb, list, on_chat_verb, vc) == 0) {
+            json_decref(list);
+            return 0;
+        }
+        vc->error = xstrdup("Error: redis not connected, chatRoom cannot be used");
+    }
     json_decref(list);
     uv_timer_start(&vc->timer, on_call_timer, 0, 0);
     return 0;

@@ -447,6 +447,34 @@ static void put_value(struct buf *b, const json_t *v, int indent, int opts, int 
     }
 }
 
+json_t *json_out_js_order(json_t *obj)
+{
+    json_t *res = json_object();
+    size_t n = json_object_size(obj), ni = 0, i;
+    struct ikey *keys;
+    void *it;
+    uint32_t idx;
+
+    keys = xmalloc((n + 1) * sizeof(*keys));
+    for (it = json_object_iter(obj); it; it = json_object_iter_next(obj, it))
+        if (key_index(json_object_iter_key(it), json_object_iter_key_len(it), &idx)) {
+            keys[ni].idx = idx;
+            keys[ni].iter = it;
+            ni++;
+        }
+    qsort(keys, ni, sizeof(*keys), cmp_ikey);
+    for (i = 0; i < ni; i++)
+        json_object_setn(res, json_object_iter_key(keys[i].iter),
+                         json_object_iter_key_len(keys[i].iter),
+                         json_object_iter_value(keys[i].iter));
+    for (it = json_object_iter(obj); it; it = json_object_iter_next(obj, it))
+        if (!key_index(json_object_iter_key(it), json_object_iter_key_len(it), &idx))
+            json_object_setn(res, json_object_iter_key(it), json_object_iter_key_len(it),
+                             json_object_iter_value(it));
+    free(keys);
+    return res;
+}
+
 void json_out(struct buf *b, const json_t *v, int indent, int opts)
 {
     if (indent < 0)

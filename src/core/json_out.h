@@ -33,5 +33,9 @@ void json_out(struct buf *b, const json_t *v, int indent, int opts);
 char *json_out_str(const json_t *v, int indent, int opts, size_t *len);
 /* Number#toString of a double into out (>= 32 bytes); returns the length. */
 int json_out_number(double d, char *out);
+/* A NEW shallow copy of object `obj` (borrowed) whose keys are in JS
+ * Object.keys order: canonical array indices ascending, then the others in
+ * insertion order.  For parsers that build objects JS code would build. */
+json_t *json_out_js_order(json_t *obj);
 
 #endif /* AH_SRC_CORE_JSON_OUT_H */

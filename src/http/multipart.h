@@ -27,11 +27,19 @@ struct multipart *multipart_new(const char *content_type, const struct multipart
                                 char *err, size_t errlen);
 /* Feed body bytes in any chunking.  Returns 0 or <0 with the error text in
  * multipart_error() (a limit, malformed framing, a write failure); after an
- * error, further input is ignored. */
+ * error, further input is ignored (the same code is returned).  File data
+ * is written with write(2) on the calling thread, in chunks of up to 64 KiB. */
 int multipart_feed(struct multipart *mp, const char *p, size_t n);
 /* End of body: returns 0 and NEW objects of fields and files (each file as
- * {size, filepath, newFilename, mimetype, mtime, originalFilename}), or <0. */
+ * {size, filepath, newFilename, mimetype, mtime, originalFilename}), or <0.
+ * Values are the last of each name, or arrays when opts.multiples.  Even on
+ * error *fields and *files are set (NEW): the fields parsed before the error
+ * (Actionhero still runs the action with them) and no files (they were
+ * removed).  Error texts are formidable's, e.g. "options.maxFields (1000)
+ * exceeded"; the code is AH_ELIMIT for limits, AH_EINVAL for framing and a
+ * UV_E* code for file system errors. */
 int multipart_finish(struct multipart *mp, json_t **fields, json_t **files);
+/* The error text, or NULL when there was none. */
 const char *multipart_error(const struct multipart *mp);
 /* Frees the parser; removes files of a failed parse. */
 void multipart_free(struct multipart *mp);

@@ -116,8 +116,7 @@ static bool utf8_valid(const char *s, size_t n)
     return true;
 }
 
-/* Append s as valid UTF-8 (ill-formed subsequences -> U+FFFD). */
-static void utf8_sanitize(struct buf *out, const char *s, size_t n)
+void query_utf8_sanitize(struct buf *out, const char *s, size_t n)
 {
     const unsigned char *p = (const unsigned char *)s;
     size_t i = 0, run = 0, bad;
@@ -216,7 +215,7 @@ static void decode_lenient(struct buf *out, const char *s, size_t n)
 
     buf_init(&tmp);
     (void)query_unescape(&tmp, s, n, true, false);
-    utf8_sanitize(out, tmp.data, tmp.len);
+    query_utf8_sanitize(out, tmp.data, tmp.len);
     buf_release(&tmp);
 }
 
@@ -234,7 +233,7 @@ static void decode_qs(struct buf *out, const char *s, size_t n)
             if (tmp.data[i] == '+')
                 tmp.data[i] = ' ';
     }
-    utf8_sanitize(out, tmp.data, tmp.len);
+    query_utf8_sanitize(out, tmp.data, tmp.len);
     buf_release(&tmp);
 }
 
@@ -585,8 +584,11 @@ static struct qv *combine(const struct qs_ctx *c, struct qv *a, struct qv *b)
     r = qv_new(Q_ARR);
     arr_concat(r, a);
     arr_concat(r, b);
-    if ((long)r->len > c->array_limit)
-        return mark_overflow(array_to_object(r), (double)r->len - 1);
+    if ((long)r->len > c->array_limit) {
+        double max = (double)r->len - 1;    /* array_to_object frees r */
+
+        return mark_overflow(array_to_object(r), max);
+    }
     return r;
 }
 
@@ -650,8 +652,11 @@ static struct qv *merge(const struct qs_ctx *c, struct qv *target, struct qv *so
         r = qv_new(Q_ARR);
         arr_push(r, target);
         arr_concat(r, source);
-        if ((long)r->len > c->array_limit)
-            return mark_overflow(array_to_object(r), (double)r->len - 1);
+        if ((long)r->len > c->array_limit) {
+            double max = (double)r->len - 1;
+
+            return mark_overflow(array_to_object(r), max);
+        }
         return r;
     }
     if (target->t == Q_ARR && source->t == Q_ARR) {
@@ -1000,43 +1005,6 @@ static void add_repeated(json_t *obj, const struct buf *k, json_t *v, bool alway
     }
 }
 
-/* A NEW copy of obj with Object.keys order (array indices first). */
-static json_t *js_order(json_t *obj)
-{
-    json_t *res = json_object();
-    struct okey *idx;
-    void *it, **its;
-    size_t n = json_object_size(obj), ni = 0, i;
-    uint32_t k;
-
-    idx = xmalloc((n + 1) * sizeof(*idx));
-    its = xmalloc((n + 1) * sizeof(*its));
-    i = 0;
-    for (it = json_object_iter(obj); it; it = json_object_iter_next(obj, it), i++) {
-        its[i] = it;
-        if (is_index(json_object_iter_key(it), json_object_iter_key_len(it), &k)) {
-            idx[ni].idx = k;
-            idx[ni].pos = i;
-            ni++;
-        }
-    }
-    qsort(idx, ni, sizeof(*idx), cmp_okey);
-    for (i = 0; i < ni; i++) {
-        it = its[idx[i].pos];
-        json_object_setn(res, json_object_iter_key(it), json_object_iter_key_len(it),
-                         json_object_iter_value(it));
-    }
-    for (i = 0; i < n; i++) {
-        it = its[i];
-        if (!is_index(json_object_iter_key(it), json_object_iter_key_len(it), NULL))
-            json_object_setn(res, json_object_iter_key(it), json_object_iter_key_len(it),
-                             json_object_iter_value(it));
-    }
-    free(idx);
-    free(its);
-    return res;
-}
-
 json_t *query_parse_simple(const char *s, size_t n)
 {
     json_t *obj = json_object(), *res;
@@ -1069,7 +1037,7 @@ json_t *query_parse_simple(const char *s, size_t n)
     }
     buf_release(&k);
     buf_release(&v);
-    res = js_order(obj);
+    res = json_out_js_order(obj);
     json_decref(obj);
     return res;
 }
@@ -1125,7 +1093,7 @@ json_t *query_parse_form(const char *s, size_t n, bool multiples, size_t max_fie
             json_object_iter_set(obj, it, json_array_get(a, json_array_size(a) - 1));
         }
     }
-    res = js_order(obj);
+    res = json_out_js_order(obj);
     json_decref(obj);
     return res;
 }

@@ -49,4 +49,8 @@ json_t *query_parse_form(const char *s, size_t n, bool multiples, size_t max_fie
  * the bytes are not checked (may be invalid UTF-8 or hold NUL), 0. */
 int query_unescape(struct buf *out, const char *s, size_t n, bool plus_space, bool strict);
 
+/* Append s[0..n) to out as valid UTF-8: each maximal ill-formed
+ * subsequence becomes U+FFFD (WHATWG / Node Buffer#toString). */
+void query_utf8_sanitize(struct buf *out, const char *s, size_t n);
+
 #endif /* AH_SRC_HTTP_QUERY_H */

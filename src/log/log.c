@@ -1,33 +1,48 @@
 /*
- * log.c - the logger (minimal first version: text to stdout).
- * TODO(#2): JSON lines, file sinks, colours.
+ * log.c - the logger: Actionhero's console line (winston's printf format of
+ * config/logger.ts), JSON lines, an optional JSON-lines file, and a rate
+ * limit for warnings that peers can trigger.
+ *
+ * One mutex serialises formatting state and writes, so lines from worker
+ * threads never interleave.  Each line is built in a buffer and written with
+ * one call; the console is flushed per line (a pipe to a supervisor must see
+ * every line even if the process is killed).
  */
 #include "log/log.h"
 
-#include <stdio.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
-#include "core/core.h"
-
-static struct log_opts opts = {AH_LOG_INFO, false, false, NULL, AH_LOG_INFO};
+#include "app/app.h"
+#include "config/config.h"
+#include "core/json_out.h"
 
 static const char *const names[] = {"emerg", "alert", "crit", "error",
                                     "warning", "notice", "info", "debug"};
+/* winston's syslog colours (triple-beam config.syslog.colors) */
+static const char *const colors[] = {"\x1b[31m", "\x1b[33m", "\x1b[31m", "\x1b[31m",
+                                     "\x1b[31m", "\x1b[33m", "\x1b[32m", "\x1b[34m"};
+#define COLOR_OFF "\x1b[39m"
 
-int log_setup(const struct log_opts *o)
-{
-    opts = *o;
-    return 0;
-}
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static bool configured;
+static struct log_opts opts = {AH_LOG_INFO, false, false, NULL, AH_LOG_INFO, 10, NULL};
+static char *file_path;
+static int file_fd = -1;
 
-void log_shutdown(void)
-{
-}
+/* ------------------------------------------------------------ levels */
 
 int log_level_parse(const char *name)
 {
     int i;
 
+    if (name == NULL)
+        return -1;
     for (i = 0; i < 8; i++)
         if (strcmp(name, names[i]) == 0)
             return i;
@@ -41,23 +56,313 @@ const char *log_level_name(int level)
 
 bool log_enabled(int level)
 {
-    return level <= opts.level;
+    int max = configured ? opts.level : AH_LOG_INFO;
+
+    if (configured && file_fd >= 0 && opts.file_level > max)
+        max = opts.file_level;
+    return level <= max;
+}
+
+/* ------------------------------------------------------------ formatting */
+
+void log_js_string(struct buf *b, const json_t *v)
+{
+    char num[32];
+    size_t i;
+
+    switch (json_typeof(v)) {
+    case JSON_STRING:
+        buf_add(b, json_string_value(v), json_string_length(v));
+        break;
+    case JSON_INTEGER:
+        buf_addf(b, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+        break;
+    case JSON_REAL:
+        json_out_number(json_real_value(v), num);
+        buf_adds(b, num);
+        break;
+    case JSON_TRUE:
+        buf_adds(b, "true");
+        break;
+    case JSON_FALSE:
+        buf_adds(b, "false");
+        break;
+    case JSON_NULL:
+        buf_adds(b, "null");
+        break;
+    case JSON_OBJECT:
+        buf_adds(b, "[object Object]");
+        break;
+    case JSON_ARRAY:
+        /* Array#join(","): null and undefined elements are empty */
+        for (i = 0; i < json_array_size(v); i++) {
+            const json_t *x = json_array_get(v, i);
+
+            if (i > 0)
+                buf_addc(b, ',');
+            if (!json_is_null(x))
+                log_js_string(b, x);
+        }
+        break;
+    }
+}
+
+static int by_key(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* A copy of `v` with every object's keys in sorted order (winston's JSON
+ * format uses safe-stable-stringify, which sorts). */
+static json_t *sorted_copy(const json_t *v)
+{
+    if (json_is_object(v)) {
+        size_t n = json_object_size(v), i = 0;
+        const char **keys = xcalloc(n ? n : 1, sizeof(*keys));
+        json_t *out = json_object();
+        const char *k;
+        json_t *x;
+
+        json_object_foreach((json_t *)(uintptr_t)v, k, x)
+            keys[i++] = k;
+        qsort(keys, n, sizeof(*keys), by_key);
+        for (i = 0; i < n; i++)
+            json_object_set_new(out, keys[i], sorted_copy(json_object_get(v, keys[i])));
+        free(keys);
+        return out;
+    }
+    if (json_is_array(v)) {
+        json_t *out = json_array();
+        size_t i;
+
+        for (i = 0; i < json_array_size(v); i++)
+            json_array_append_new(out, sorted_copy(json_array_get(v, i)));
+        return out;
+    }
+    return json_incref((json_t *)(uintptr_t)v);
+}
+
+static bool skipped_key(const char *k)
+{
+    return strcmp(k, "message") == 0 || strcmp(k, "timestamp") == 0 || strcmp(k, "level") == 0;
+}
+
+void log_format(struct buf *b, uint64_t ts_ms, int level, json_t *data, const char *msg, bool json,
+                bool color)
+{
+    char ts[32];
+    const char *k;
+    json_t *v;
+
+    if (level < 0 || level > AH_LOG_DEBUG)
+        level = AH_LOG_INFO;    /* an unknown severity is logged as info */
+    core_iso_date(ts_ms, ts, sizeof(ts));
+    if (json) {
+        json_t *o = json_object(), *s;
+
+        if (json_is_object(data)) {
+            json_object_foreach(data, k, v) {
+                if (!skipped_key(k))
+                    json_object_set(o, k, v);
+            }
+        }
+        json_object_set_new(o, "level", json_string(names[level]));
+        s = json_string(msg);
+        json_object_set_new(o, "message", s ? s : json_string("(invalid UTF-8)"));
+        json_object_set_new(o, "timestamp", json_string(ts));
+        s = sorted_copy(o);
+        json_out(b, s, 0, 0);
+        buf_addc(b, '\n');
+        json_decref(s);
+        json_decref(o);
+        return;
+    }
+    buf_adds(b, ts);
+    buf_adds(b, " - ");
+    if (color)
+        buf_adds(b, colors[level]);
+    buf_adds(b, names[level]);
+    if (color)
+        buf_adds(b, COLOR_OFF);
+    buf_adds(b, ": ");
+    buf_adds(b, msg);
+    buf_addc(b, ' ');
+    if (json_is_object(data)) {
+        json_object_foreach(data, k, v) {
+            if (skipped_key(k) || json_is_null(v) || (json_is_string(v) && json_string_length(v) == 0))
+                continue;
+            buf_adds(b, k);
+            buf_addc(b, '=');
+            log_js_string(b, v);
+            buf_addc(b, ' ');
+        }
+    }
+    buf_addc(b, '\n');
+}
+
+/* ------------------------------------------------------------ sinks */
+
+static void write_all(int fd, const char *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = write(fd, p, n);
+
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return;
+        p += w;
+        n -= (size_t)w;
+    }
+}
+
+static void close_file(void)
+{
+    if (file_fd >= 0)
+        close(file_fd);
+    file_fd = -1;
+    free(file_path);
+    file_path = NULL;
+}
+
+/* Create the directory of `path` (and its parents) if missing. */
+static void make_parent(const char *path)
+{
+    char *dir = xstrdup(path), *p;
+
+    p = strrchr(dir, '/');
+    if (p && p != dir) {
+        *p = '\0';
+        for (p = dir + 1; *p; p++) {
+            if (*p == '/') {
+                *p = '\0';
+                mkdir(dir, 0755);
+                *p = '/';
+            }
+        }
+        mkdir(dir, 0755);
+    }
+    free(dir);
+}
+
+int log_setup(const struct log_opts *o)
+{
+    int rc = 0;
+
+    pthread_mutex_lock(&lock);
+    close_file();
+    opts = *o;
+    opts.file = NULL;
+    if (o->file && *o->file) {
+        make_parent(o->file);
+        file_fd = open(o->file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+        if (file_fd < 0) {
+            rc = -errno;
+        } else {
+            file_path = xstrdup(o->file);
+            opts.file = file_path;
+        }
+    }
+    configured = true;
+    pthread_mutex_unlock(&lock);
+    return rc;
+}
+
+void log_shutdown(void)
+{
+    pthread_mutex_lock(&lock);
+    if (opts.out)
+        fflush(opts.out);
+    else
+        fflush(stdout);
+    close_file();
+    opts.file = NULL;
+    pthread_mutex_unlock(&lock);
+}
+
+static char *expand_file(ah_app_t *app, const char *tmpl)
+{
+    struct buf b = BUF_INIT;
+    const char *p = tmpl;
+
+    buf_adds(&b, "");
+    while (*p) {
+        if (strncmp(p, "{id}", 4) == 0) {
+            buf_adds(&b, app->id ? app->id : "actionhero");
+            p += 4;
+        } else if (strncmp(p, "{env}", 5) == 0) {
+            buf_adds(&b, app->env ? app->env : "development");
+            p += 5;
+        } else {
+            buf_addc(&b, *p++);
+        }
+    }
+    return buf_detach(&b, NULL);
+}
+
+int log_configure(ah_app_t *app, char *err, size_t errlen)
+{
+    struct log_opts o = {0};
+    const char *file = config_str(app, "logger.file", NULL);
+    char *path = file && *file ? expand_file(app, file) : NULL;
+    int rc;
+
+    o.level = log_level_parse(config_str(app, "logger.level", "info"));
+    if (o.level < 0)
+        o.level = AH_LOG_INFO;
+    o.json = config_bool(app, "logger.json", false);
+    o.color = !o.json && config_bool(app, "logger.colors", true) && isatty(STDOUT_FILENO);
+    o.file = path;
+    o.file_level = log_level_parse(config_str(app, "logger.fileLevel", "info"));
+    if (o.file_level < 0)
+        o.file_level = AH_LOG_INFO;
+    o.peer_per_sec = (int)config_int(app, "logger.peerWarningsPerSecond", 10);
+    rc = log_setup(&o);
+    if (rc < 0)
+        snprintf(err, errlen, "cannot open log file '%s': %s", path, strerror(-rc));
+    free(path);
+    return rc;
+}
+
+/* ------------------------------------------------------------ logging */
+
+static void emit(int level, json_t *data, const char *msg)
+{
+    uint64_t now = core_now_ms();
+    struct buf b = BUF_INIT;
+    bool to_console, to_file;
+
+    if (level < 0 || level > AH_LOG_DEBUG)
+        level = AH_LOG_INFO;
+    pthread_mutex_lock(&lock);
+    to_console = level <= (configured ? opts.level : AH_LOG_INFO);
+    to_file = configured && file_fd >= 0 && level <= opts.file_level;
+    if (to_console) {
+        FILE *out = !configured ? stderr : opts.out ? opts.out : stdout;
+
+        log_format(&b, now, level, data, msg, configured && opts.json, configured && opts.color);
+        fwrite(b.data, 1, b.len, out);
+        fflush(out);
+    }
+    if (to_file) {
+        if (!to_console || !opts.json || opts.color) {
+            buf_reset(&b);
+            log_format(&b, now, level, data, msg, true, false);
+        }
+        write_all(file_fd, b.data, b.len);
+    }
+    pthread_mutex_unlock(&lock);
+    buf_release(&b);
 }
 
 void log_vmsg(int level, json_t *data, const char *fmt, va_list ap)
 {
-    char ts[32];
     struct buf b = BUF_INIT;
 
-    (void)data;
-    if (!log_enabled(level))
+    if (!log_enabled(level < 0 || level > AH_LOG_DEBUG ? AH_LOG_INFO : level))
         return;
-    core_iso_date(core_now_ms(), ts, sizeof(ts));
-    buf_addf(&b, "%s - %s: ", ts, log_level_name(level));
     buf_vaddf(&b, fmt, ap);
-    buf_addc(&b, '\n');
-    fwrite(b.data, 1, b.len, stdout);
-    fflush(stdout);
+    emit(level, data, b.data ? b.data : "");
     buf_release(&b);
 }
 
@@ -68,4 +373,41 @@ void log_msg(int level, json_t *data, const char *fmt, ...)
     va_start(ap, fmt);
     log_vmsg(level, data, fmt, ap);
     va_end(ap);
+}
+
+void log_peer(struct log_ratelimit *rl, int level, json_t *data, const char *fmt, ...)
+{
+    uint64_t sec = core_mono_ms() / 1000;
+    unsigned suppressed = 0;
+    json_t *d = data;
+    va_list ap;
+    bool pass;
+
+    if (!log_enabled(level))
+        return;
+    pthread_mutex_lock(&lock);
+    if (rl->window != sec) {
+        rl->window = sec;
+        rl->count = 0;
+    }
+    pass = opts.peer_per_sec <= 0 || rl->count < (unsigned)opts.peer_per_sec;
+    if (pass) {
+        rl->count++;
+        suppressed = rl->suppressed;
+        rl->suppressed = 0;
+    } else {
+        rl->suppressed++;
+    }
+    pthread_mutex_unlock(&lock);
+    if (!pass)
+        return;
+    if (suppressed > 0) {
+        d = json_is_object(data) ? json_copy(data) : json_object();
+        json_object_set_new(d, "suppressed", json_integer(suppressed));
+    }
+    va_start(ap, fmt);
+    log_vmsg(level, d, fmt, ap);
+    va_end(ap);
+    if (d != data)
+        json_decref(d);
 }

@@ -400,7 +400,7 @@ int testkit_app_free(ah_app_t *app)
 
     app_stop(app, on_stopped);
     uv_run(loop, UV_RUN_DEFAULT);
-    rc = uv_loop_close(loop);
+    rc = app_loop_close(app);
     tk = ah_app_get(app, "specHelper");
     free(tk);
     app_free(app);

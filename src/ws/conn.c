@@ -58,13 +58,14 @@ static bool out_room(struct ws_conn *c, size_t n)
 
 static void overflow(struct ws_conn *c, size_t n)
 {
-    char ip[64] = "";
+    static struct log_ratelimit rl;
+    json_t *data = json_pack("{s:s, s:I, s:I, s:I}", "to", c->ac ? c->ac->remote_ip : "?",
+                             "queued", (json_int_t)(c->out.len + c->inflight.len), "adding", (json_int_t)n,
+                             "limit", (json_int_t)c->srv->cfg.max_outbound);
 
-    if (c->ac)
-        snprintf(ip, sizeof(ip), "%s", c->ac->remote_ip);
-    ws_warn(c->srv, "[server: websocket] dropping a client that does not read: "
-            "outbound buffer full to=%s queued=%zu adding=%zu limit=%zu",
-            ip[0] ? ip : "?", c->out.len + c->inflight.len, n, c->srv->cfg.max_outbound);
+    log_peer(&rl, AH_LOG_WARNING, data,
+             "[server: websocket] dropping a client that does not read: outbound buffer full");
+    json_decref(data);
     ws_conn_abort(c);
 }
 
@@ -186,19 +187,41 @@ bool ws_conn_open(const struct ws_conn *c)
     return !c->dead && !c->close_queued && !c->wslay_broken;
 }
 
-/* Close TCP when the close handshake is over and everything is written. */
+static void on_shutdown(uv_shutdown_t *req, int status)
+{
+    struct ws_conn *c = req->data;
+
+    if (status < 0 && !c->dead)
+        ws_conn_abort(c);
+}
+
+/* The close handshake is over (or failed) and everything is written: send
+ * FIN and keep reading (input is discarded) until the peer closes too, or
+ * the close timer fires.  Closing at once could drop our close frame: if
+ * the peer's data is still arriving, the kernel answers it with a RST. */
+static void end_gracefully(struct ws_conn *c)
+{
+    if (c->shut)
+        return;
+    c->shut = true;
+    c->shutdown_req.data = c;
+    if (uv_shutdown(&c->shutdown_req, (uv_stream_t *)c->tcp, on_shutdown) < 0)
+        ws_conn_abort(c);
+}
+
+/* End TCP when the close handshake is over and everything is written. */
 static void maybe_finish(struct ws_conn *c)
 {
-    if (c->dead || c->writing || c->out.len > 0)
+    if (c->dead || c->writing || c->out.len > 0 || c->open_handles == 0)
         return;
     if (c->wslay_broken) {
         if (c->failing)
-            ws_conn_abort(c);
+            end_gracefully(c);
         return;
     }
     if (wslay_event_get_close_sent(c->wslay) &&
         (wslay_event_get_close_received(c->wslay) || !wslay_event_get_read_enabled(c->wslay)))
-        ws_conn_abort(c);
+        end_gracefully(c);
 }
 
 /* ---------------------------------------------------------------- output */
@@ -585,7 +608,10 @@ void ws_conn_start(struct ws_conn *c, const char *early, size_t early_len)
     srv->n_conns++;
     if (c->close_queued)
         uv_timer_start(&c->close_timer, on_close_timeout, (uint64_t)srv->cfg.close_timeout, 0);
-    uv_tcp_nodelay(c->tcp, 1);
+    /* The web server may listen on a Unix socket: then the handle is a
+     * uv_pipe_t, used here as a uv_stream_t only. */
+    if (c->tcp->type == UV_TCP)
+        uv_tcp_nodelay(c->tcp, 1);
     rc = uv_read_start((uv_stream_t *)c->tcp, on_alloc, on_read);
     if (rc < 0) {
         log_debug("[server: websocket] cannot read: %s", uv_strerror(rc));

@@ -23,7 +23,6 @@
  *        and echoes every data value instead of running Actionhero messages.
  *        The transport and Primus tests use it; never set it in production.
  */
-#include <stdarg.h>
 #include <string.h>
 
 #include "app/app.h"
@@ -36,28 +35,6 @@
 struct ws_server *ws_server_get(ah_app_t *app)
 {
     return ah_app_get(app, SLOT);
-}
-
-void ws_warn(struct ws_server *srv, const char *fmt, ...)
-{
-    uint64_t now = core_mono_ms();
-    va_list ap;
-
-    if (now - srv->warn_window_start >= 1000) {
-        if (srv->warn_suppressed > 0)
-            log_warn("[server: websocket] %u similar warning(s) suppressed", srv->warn_suppressed);
-        srv->warn_window_start = now;
-        srv->warn_count = 0;
-        srv->warn_suppressed = 0;
-    }
-    if (srv->warn_count >= 5) {
-        srv->warn_suppressed++;
-        return;
-    }
-    srv->warn_count++;
-    va_start(ap, fmt);
-    log_vmsg(AH_LOG_WARNING, NULL, fmt, ap);
-    va_end(ap);
 }
 
 /* ---------------------------------------------------------------- config */
@@ -128,7 +105,10 @@ static int read_config(ah_app_t *app, struct ws_config *cfg)
         return ah_app_fail(app, "config: 'websocket.server.pingInterval' must be a number of ms or false");
     }
 
-    v = pick(app, "websocket.server.maxLength", "websocket.maxPayload");
+    /* Primus: `options.maxLength || 10485760` */
+    v = config_get(app, "websocket.server.maxLength");
+    if (v == NULL || !core_truthy(v))
+        v = config_get(app, "websocket.maxPayload");
     if ((rc = int_option(app, v, "websocket.maxPayload", 10485760, 1, 2147483647LL, &n)) < 0)
         return rc;
     cfg->max_payload = (uint64_t)n;

@@ -87,9 +87,6 @@ struct ws_server {
     size_t n_conns;
     char read_buf[WS_READ_BUF];/* shared: a read is consumed before the next */
     struct buf scratch;        /* JSON encoding, reused */
-    /* rate limit of peer-triggered warnings */
-    uint64_t warn_window_start;
-    unsigned warn_count, warn_suppressed;
     char *spec_json;           /* body of /primus/spec */
 };
 
@@ -99,15 +96,14 @@ int ws_server_stop(ah_app_t *app);
 struct ws_server *ws_server_get(ah_app_t *app);
 /* After a stop, the server is freed once its last connection is. */
 void ws_server_maybe_free(struct ws_server *srv);
-/* Peer-triggered warnings: at most a few per second, with a count of the
- * suppressed ones. */
-void ws_warn(struct ws_server *srv, const char *fmt, ...) AH_PRINTF(2, 3);
 
 /* ------------------------------------------------------------ connection */
 
 struct ws_conn {
     struct ws_server *srv;
-    uv_tcp_t *tcp;             /* malloc'd by the HTTP layer, freed here */
+    uv_tcp_t *tcp;             /* malloc'd by the HTTP layer, freed here; a
+                                * uv_pipe_t for a Unix socket listener (then
+                                * only its uv_stream_t part is used) */
     uv_timer_t close_timer;
     int open_handles;          /* tcp + timer not yet closed */
     wslay_event_context_ptr wslay;
@@ -135,6 +131,8 @@ struct ws_conn {
     bool close_queued;         /* a close frame is queued or sent: no more data */
     bool failing;              /* protocol failure: close TCP once flushed */
     bool wslay_broken;         /* wslay returned a fatal error: bypass it */
+    bool shut;                 /* FIN sent: waiting for the peer's */
+    uv_shutdown_t shutdown_req;
     bool dead;                 /* TCP close started */
 
     /* Primus */
@@ -143,6 +141,7 @@ struct ws_conn {
 
     /* Actionhero */
     ah_connection_t *ac;       /* NULL in the echo modes or once detached */
+    json_t *message_id;        /* connection.messageId as the client sent it */
 
     struct ws_conn *next, *prev;
 };

@@ -14,9 +14,11 @@
 //   fake.close()
 import http from 'node:http';
 import crypto from 'node:crypto';
+import path from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
 import { WebSocketServer } from 'ws';
 
-export async function startFakePrimus({ rooms = ['defaultRoom', 'otherRoom'], welcome = true } = {}) {
+export async function startFakePrimus({ rooms = ['defaultRoom', 'otherRoom'], welcome = true, staticDir = null } = {}) {
   const fake = {
     conns: [],
     http: [],
@@ -26,11 +28,40 @@ export async function startFakePrimus({ rooms = ['defaultRoom', 'otherRoom'], we
     pathname: '/primus',
   };
 
+  // HTTP: with `staticDir`, GET /<file> and /public/<file> serve files and
+  // set a sessionID cookie like the real server; /api/status answers with
+  // requesterInformation; anything else echoes the request as JSON.
   const server = http.createServer((req, res) => {
     let body = '';
     req.on('data', (d) => { body += d; });
     req.on('end', () => {
       fake.http.push({ method: req.method, url: req.url, headers: req.headers, body });
+      const u = new URL(req.url, 'http://x');
+      const jar = Object.fromEntries((req.headers.cookie || '').split(';').map((c) => c.trim().split('=')));
+      let fp = jar.sessionID;
+      const headers = {};
+      if (!fp) {
+        fp = crypto.randomBytes(20).toString('hex');
+        headers['Set-Cookie'] = `sessionID=${fp};path=/;expires=${new Date(Date.now() + 3600000).toUTCString()};`;
+      }
+      if (staticDir && req.method === 'GET' && !u.pathname.startsWith('/api')) {
+        const rel = u.pathname.replace(/^\/public\//, '/').replace(/^\/+/, '') || 'index.html';
+        const file = path.join(staticDir, rel);
+        if (file.startsWith(staticDir) && existsSync(file)) {
+          const type = { '.html': 'text/html', '.js': 'application/javascript', '.css': 'text/css' }[path.extname(file)] || 'text/plain';
+          res.writeHead(200, { ...headers, 'Content-Type': type });
+          res.end(readFileSync(file));
+          return;
+        }
+        res.writeHead(404, headers);
+        res.end('that file is not found');
+        return;
+      }
+      if (u.pathname === '/api/status') {
+        res.writeHead(200, { ...headers, 'Content-Type': 'application/json' });
+        res.end(JSON.stringify({ id: 'fake', requesterInformation: { id: `${fp}-x`, fingerprint: fp, receivedParams: { action: 'status' } } }));
+        return;
+      }
       const out = JSON.stringify({ fake: true, method: req.method, url: req.url });
       res.writeHead(200, { 'Content-Type': 'application/json' });
       res.end(out);
@@ -138,6 +169,10 @@ export async function startFakePrimus({ rooms = ['defaultRoom', 'otherRoom'], we
         return undefined;
       }
       case 'file':
+        if (staticDir && typeof msg.file === 'string' && existsSync(path.join(staticDir, msg.file))) {
+          const content = readFileSync(path.join(staticDir, msg.file), 'utf8');
+          return reply(conn, msg, { content, mime: 'text/plain', length: Buffer.byteLength(content), lastModified: new Date().toISOString() });
+        }
         if (msg.file === 'simple.html') {
           return reply(conn, msg, { content: '<h1>fake</h1>', mime: 'text/html', length: 13, lastModified: '2026-01-01T00:00:00.000Z' });
         }
@@ -149,6 +184,11 @@ export async function startFakePrimus({ rooms = ['defaultRoom', 'otherRoom'], we
           return reply(conn, msg, { randomNumber: n, stringRandomNumber: `Your random number is ${n}` });
         }
         if (p.action === 'echo') return reply(conn, msg, { params: p });
+        if (p.action === 'createChatRoom') {
+          const didCreate = !fake.rooms.has(p.name);
+          fake.rooms.add(p.name);
+          return reply(conn, msg, { name: p.name, didCreate });
+        }
         return reply(conn, msg, { error: 'unknown action or invalid apiVersion' });
       }
       case 'quit':

@@ -163,7 +163,8 @@ const A = () => fake.conns.find((c) => c.id === a.id);
   const reconnected = once(a, 'reconnected');
   fake.drop(A());
   const lost = await hung;
-  eq('in-flight callback answered when the socket dies', [lost.error, lost.context], ['connection closed before the response arrived', 'response']);
+  const hangId = A().received.find((m) => m.params && m.params.action === 'hang').messageId;
+  eq('in-flight callback answered when the socket dies', [lost.error, lost.context, lost.messageId], ['connection closed before the response arrived', 'response', hangId]);
   await fake.waitFor(() => a.state === 'reconnecting', 'reconnecting state');
   // written while the socket is down: queued, sent after the rooms are re-joined
   const queued = call((cb) => a.action('echo', { q: 1 }, cb));

@@ -65,7 +65,10 @@ static void test_params(ah_app_t *app)
     CHECK_EQ_INT(verb(c, "paramAdd", "[\"key\", \"abcdef\"]", NULL, NULL), 0);
     CHECK_EQ_INT(verb(c, "paramAdd", "[\"value\", \"ghijkl\"]", NULL, NULL), 0);
     res = testkit_run_action_on(c, "cacheTest");
-    CHECK_EQ_STR(json_string_value(json_object_get(res, "error")), "Error: the cache is not available yet");
+    CHECK_EQ_STR(json_string_value(json_object_get(json_object_get(json_object_get(res, "cacheTestResults"),
+                                                                   "loadResp"),
+                                                   "value")),
+                 "ghijkl");
     CHECK_EQ_STR(json_string_value(json_object_get(json_object_get(json_object_get(res, "requesterInformation"),
                                                                    "receivedParams"),
                                                    "key")),
@@ -117,9 +120,9 @@ static void test_errors(ah_app_t *app)
     CHECK_EQ_INT(verb(c, "roomView", "[\"defaultRoom\"]", &res, &error), -1);
     CHECK_EQ_STR(error, "Error: connection not in this room (defaultRoom)");
     free(error);
-    /* TODO(#3): real chat; until then the chat verbs answer this */
-    CHECK_EQ_INT(verb(c, "roomAdd", "[\"defaultRoom\"]", &res, &error), -1);
-    CHECK_EQ_STR(error, "Error: chat is not available yet");
+    /* the chat verbs themselves: tests/unit/test_chat_verbs.c */
+    CHECK_EQ_INT(verb(c, "roomAdd", "[\"noSuchRoom\"]", &res, &error), -1);
+    CHECK_EQ_STR(error, "Error: room does not exist");
     free(error);
     ah_connection_destroy(c);
 }

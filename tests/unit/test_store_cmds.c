@@ -6,6 +6,8 @@
  */
 #include "store_testlib.h"
 
+#include "app/app.h"
+
 static uv_loop_t loop_;
 static uv_loop_t *loop = &loop_;
 static struct tres t;
@@ -535,6 +537,44 @@ static void memory_bounds(void)
     store_config_release(&cfg);
 }
 
+/* redis.maxPending bounds what is in flight (memory: waiting for delivery):
+ * past it a command is refused at once and its callback never runs. */
+static void pending_bound(enum store_kind kind, int port)
+{
+    struct store_config cfg;
+    struct store *s;
+    struct tres r[4];
+    struct store_batch b = STORE_BATCH_INIT;
+    int i;
+
+    memset(r, 0, sizeof(r));
+    store_config_defaults(&cfg);
+    cfg.kind = kind;
+    cfg.port = port;
+    cfg.max_pending = 3;
+    s = store_new(loop, &cfg);
+    CHECK_EQ_INT(store_open(s), 0);
+    CHECK_EQ_INT(store_wait(s, 3000), 0);
+    for (i = 0; i < 3; i++)
+        CHECK_EQ_INT(store_command(s, tres_cb, &r[i], "PING", NULL), 0);
+    CHECK_EQ_INT(store_command(s, tres_cb, &r[3], "PING", NULL), AH_ELIMIT);
+    CHECK_EQ_STR(store_strerror(AH_ELIMIT, NULL), "too many store commands in flight (redis.maxPending)");
+    store_batch_add(&b, "PING", NULL);
+    CHECK_EQ_INT(store_pipeline(s, STORE_CLIENT, &b, tres_cb, &r[3]), AH_ELIMIT);
+    test_run_until(loop, &r[2].done, 5000);
+    test_run_for(loop, 10);
+    CHECK_EQ_INT(r[3].calls, 0);
+    CHECK_EQ_INT(r[0].calls + r[1].calls + r[2].calls, 3);
+    CHECK_EQ_INT(store_command(s, tres_cb, &r[3], "PING", NULL), 0);
+    test_run_until(loop, &r[3].done, 5000);
+    CHECK_STATUS(r[3].r, "PONG");
+    store_batch_release(&b);
+    for (i = 0; i < 4; i++)
+        tres_reset(&r[i]);
+    test_store_close(loop, s);
+    store_config_release(&cfg);
+}
+
 /* Callbacks of commands still in flight run after store_close. */
 static void close_with_pending(enum store_kind kind, int port)
 {
@@ -587,6 +627,100 @@ static void config_checks(void)
     CHECK(store_glob_match("A*", 2, "abc", 3, true));
 }
 
+/* store_config_load: config keys first, then REDIS_* variables. */
+static struct store_config load_cfg(const char *json, int *rc, char *err, size_t errlen)
+{
+    ah_app_t *app = app_new(loop);
+    struct store_config cfg;
+
+    app->config = json_loads(json, 0, NULL);
+    *rc = store_config_load(app, &cfg, err, errlen);
+    app_free(app);
+    return cfg;
+}
+
+static void config_load_checks(void)
+{
+    static const char *const vars[] = {"REDIS_HOST", "REDIS_PORT", "REDIS_DB", "REDIS_PASSWORD", "REDIS_URL",
+                                       "REDIS_SSL", "JEST_WORKER_ID"};
+    struct store_config cfg;
+    char err[256] = "";
+    size_t i;
+    int rc;
+
+    for (i = 0; i < ARRAY_SIZE(vars); i++)
+        unsetenv(vars[i]);
+    cfg = load_cfg("{}", &rc, err, sizeof(err));
+    CHECK_EQ_INT(rc, 0);
+    CHECK_EQ_INT(cfg.kind, STORE_MEMORY); /* redis.enabled defaults to false */
+    CHECK_EQ_STR(cfg.host, "127.0.0.1");
+    CHECK_EQ_INT(cfg.port, 6379);
+    CHECK_EQ_INT(cfg.db, 0);
+    CHECK(cfg.password == NULL);
+    CHECK_EQ_INT(cfg.retry_first, 5000);
+    CHECK_EQ_INT(cfg.retry_step, 50);
+    CHECK_EQ_INT(cfg.retry_max, 1000);
+    CHECK_EQ_INT(cfg.stop_timeout, 100);
+    store_config_release(&cfg);
+
+    setenv("REDIS_HOST", "envhost", 1);
+    setenv("REDIS_PORT", "7000", 1);
+    setenv("JEST_WORKER_ID", "4", 1);
+    setenv("REDIS_PASSWORD", "pw", 1);
+    cfg = load_cfg("{\"redis\": {\"enabled\": true}}", &rc, err, sizeof(err));
+    CHECK_EQ_INT(rc, 0);
+    CHECK_EQ_INT(cfg.kind, STORE_REDIS);
+    CHECK_EQ_STR(cfg.host, "envhost");
+    CHECK_EQ_INT(cfg.port, 7000);
+    CHECK_EQ_INT(cfg.db, 4); /* REDIS_DB, else JEST_WORKER_ID */
+    CHECK_EQ_STR(cfg.password, "pw");
+    store_config_release(&cfg);
+
+    setenv("REDIS_DB", "2", 1);
+    setenv("REDIS_URL", "redis://:urlpw@urlhost:7001/5", 1);
+    cfg = load_cfg("{\"redis\": {\"enabled\": true, \"host\": \"cfghost\"}}", &rc, err, sizeof(err));
+    CHECK_EQ_INT(rc, 0);
+    CHECK_EQ_STR(cfg.host, "urlhost"); /* the URL overrides each part it has */
+    CHECK_EQ_INT(cfg.port, 7001);
+    CHECK_EQ_INT(cfg.db, 5);
+    CHECK_EQ_STR(cfg.password, "urlpw");
+    store_config_release(&cfg);
+    unsetenv("REDIS_URL");
+
+    /* config keys win over the variables; Actionhero's client args count */
+    cfg = load_cfg("{\"redis\": {\"host\": \"cfghost\", \"port\": \"6390\","
+                   " \"client\": {\"args\": [{\"db\": 9, \"password\": \"argpw\"}]}}}",
+                   &rc, err, sizeof(err));
+    CHECK_EQ_INT(rc, 0);
+    CHECK_EQ_STR(cfg.host, "cfghost");
+    CHECK_EQ_INT(cfg.port, 6390);
+    CHECK_EQ_INT(cfg.db, 9);
+    CHECK_EQ_STR(cfg.password, "argpw");
+    store_config_release(&cfg);
+
+    /* errors name the key */
+    cfg = load_cfg("{\"redis\": {\"port\": 70000}}", &rc, err, sizeof(err));
+    CHECK_EQ_INT(rc, AH_EINVAL);
+    CHECK(strstr(err, "redis.port") != NULL);
+    cfg = load_cfg("{\"redis\": {\"connectTimeout\": \"soon\"}}", &rc, err, sizeof(err));
+    CHECK_EQ_INT(rc, AH_EINVAL);
+    CHECK(strstr(err, "redis.connectTimeout") != NULL);
+    cfg = load_cfg("{\"store\": {\"maxKeys\": 0}}", &rc, err, sizeof(err));
+    CHECK_EQ_INT(rc, AH_EINVAL);
+    CHECK(strstr(err, "store.maxKeys") != NULL);
+    setenv("REDIS_PORT", "nope", 1);
+    cfg = load_cfg("{}", &rc, err, sizeof(err));
+    CHECK_EQ_INT(rc, AH_EINVAL);
+    CHECK(strstr(err, "REDIS_PORT") != NULL);
+    unsetenv("REDIS_PORT");
+    setenv("REDIS_SSL", "1", 1);
+    cfg = load_cfg("{\"redis\": {\"enabled\": true}}", &rc, err, sizeof(err));
+    CHECK_EQ_INT(rc, AH_EINVAL);
+    CHECK(strstr(err, "TLS") != NULL);
+    for (i = 0; i < ARRAY_SIZE(vars); i++)
+        unsetenv(vars[i]);
+}
+
 int main(void)
 {
     struct test_redis r = {0};
@@ -595,11 +729,13 @@ int main(void)
     core_init();
     uv_loop_init(loop);
     config_checks();
+    config_load_checks();
 
     s = test_store(loop, STORE_MEMORY, 0);
     suite(s, "memory");
     test_store_close(loop, s);
     memory_bounds();
+    pending_bound(STORE_MEMORY, 0);
     close_with_pending(STORE_MEMORY, 0);
 
     if (!test_redis_available()) {
@@ -614,6 +750,7 @@ int main(void)
         suite(s, "redis");
         test_store_close(loop, s);
         close_with_pending(STORE_REDIS, r.port);
+        pending_bound(STORE_REDIS, r.port);
     }
     test_redis_cleanup(&r);
     tres_reset(&t);
