@@ -298,7 +298,8 @@ AH_TASK(test_set_key) = {
 };
 
 /* taskEnqueueTest (action): the action form of the API; enqueues
- * params.task with params.inputs (JSON text) and answers {enqueued}. */
+ * params.task with params.inputs (JSON text) into params.queue (or the
+ * task's), in params.in ms when given, and answers {enqueued}. */
 static void on_enqueued(ah_ctx_t *ctx, int status, json_t *result, const char *error)
 {
     if (status < 0)
@@ -312,7 +313,13 @@ static int enqueue_action_run(ah_ctx_t *ctx)
 {
     const char *inputs = ah_param_str(ctx, "inputs");
     json_t *in = inputs ? json_loads(inputs, JSON_DECODE_ANY, NULL) : NULL;
-    int rc = ah_task_enqueue(ctx, ah_param_str(ctx, "task"), in, ah_param_str(ctx, "queue"), on_enqueued);
+    int rc;
+
+    if (ah_param(ctx, "in"))
+        rc = ah_task_enqueue_in(ctx, ah_param_int(ctx, "in", 0), ah_param_str(ctx, "task"), in,
+                                ah_param_str(ctx, "queue"), false, on_enqueued);
+    else
+        rc = ah_task_enqueue(ctx, ah_param_str(ctx, "task"), in, ah_param_str(ctx, "queue"), on_enqueued);
 
     json_decref(in);
     if (rc < 0)
@@ -324,6 +331,7 @@ static const ah_input_t enqueue_action_inputs[] = {
     {.name = "task", .required = true},
     {.name = "inputs"},
     {.name = "queue"},
+    {.name = "in"},
     {0},
 };
 
