@@ -341,3 +341,34 @@ AH_ACTION(task_enqueue_test) = {
     .inputs = enqueue_action_inputs,
     .run = enqueue_action_run,
 };
+
+/* testIncr (cluster tests): INCR params.key, so that a job run twice shows. */
+static void on_incr(int status, const struct store_reply *r, void *arg)
+{
+    ah_job_t *job = arg;
+
+    if (status < 0)
+        ah_job_fail(job, status, "%s", store_strerror(status, r));
+    else
+        ah_job_set_result(job, json_integer(r->integer));
+    ah_job_done(job);
+}
+
+static int incr_run(ah_job_t *job, json_t *params)
+{
+    const char *key = json_string_value(json_object_get(params, "key"));
+    int rc;
+
+    if (key == NULL)
+        return ah_job_fail(job, AH_EINVAL, "no key");
+    rc = store_command(store_get(ah_job_app(job)), on_incr, job, "INCR", key, NULL);
+    if (rc < 0)
+        return ah_job_fail(job, rc, "store unavailable");
+    return AH_PENDING;
+}
+
+AH_TASK(test_incr) = {
+    .name = "testIncr",
+    .description = "increments params.key",
+    .run = incr_run,
+};
