@@ -532,5 +532,8 @@ int http_ws_upgrade(struct http_req *req, const char *rest, size_t restlen, int 
                     const char **body);
 /* Answer a plain request under the websocket path. */
 void http_ws_answer(struct http_req *req);
+/* An upgrade ws_upgrade() refused: its status and text/plain body, with
+ * ws_upgrade_error_headers() (a 426 names the supported version), close. */
+void http_ws_refuse(struct http_client *cl, int status, const char *body);
 
 #endif /* AH_SRC_HTTP_HTTP_INTERNAL_H */

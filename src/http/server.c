@@ -957,7 +957,7 @@ static void try_upgrade(struct http_client *cl)
         return;
     }
     cl->in.len = 0;
-    http_send_error(cl, status, body);
+    http_ws_refuse(cl, status, body);
 }
 
 /* ------------------------------------------------------------ accepting */
