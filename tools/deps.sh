@@ -77,7 +77,7 @@ fi
 
 case "$what" in
 test|browser)
-    if [ ! -d "$top/tests/node_modules/ws" ]; then
+    if [ ! -d "$top/tests/node_modules/ws" ] || [ ! -d "$top/tests/node_modules/node-resque" ]; then
         echo "deps: npm install in tests/"
         (cd "$top/tests" && npm install --no-audit --no-fund --silent >/dev/null)
     fi
