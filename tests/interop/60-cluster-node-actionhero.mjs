@@ -1,4 +1,4 @@
-// 90-interop-actionhero.mjs - an actionhero-c server and a Node Actionhero
+// 60-cluster-node-actionhero.mjs - an actionhero-c server and a Node Actionhero
 // 29 server (from npm, the peer project in tests/interop/peer) on one
 // private redis-server with the same serverToken form one cluster:
 //   - each hears the other join and leave (api.log over RPC);
