@@ -124,3 +124,47 @@ AH_ACTION(cache_load_test) = {
     .inputs = load_inputs,
     .run = load_run,
 };
+
+/* chatMemberTest: chatRoom.addMember / removeMember(connectionId, room)
+ * (op "add" or "remove"), for a connection on any server -> {result}. */
+static void on_member(ah_app_t *app, json_t *result, const char *error, void *arg)
+{
+    ah_ctx_t *ctx = arg;
+
+    (void)app;
+    if (error)
+        ah_set_error(ctx, "%s", error);
+    else
+        json_object_set(ah_response(ctx), "result", result ? result : json_null());
+    ah_done(ctx);
+}
+
+static int member_run(ah_ctx_t *ctx)
+{
+    const char *op = ah_param_str(ctx, "op");
+    const char *id = ah_param_str(ctx, "connectionId");
+    const char *room = ah_param_str(ctx, "room");
+    int rc;
+
+    if (op && strcmp(op, "remove") == 0)
+        rc = ah_chat_remove_member(ah_app(ctx), id, room, true, on_member, ctx);
+    else
+        rc = ah_chat_add_member(ah_app(ctx), id, room, on_member, ctx);
+    if (rc < 0)
+        return ah_fail(ctx, rc, "cannot change the room: %s", ah_strerror(rc));
+    return AH_PENDING;
+}
+
+static const ah_input_t member_inputs[] = {
+    {.name = "connectionId", .required = true},
+    {.name = "room", .required = true},
+    {.name = "op"},
+    {0},
+};
+
+AH_ACTION(chat_member_test) = {
+    .name = "chatMemberTest",
+    .description = "chatRoom.addMember / removeMember (test build)",
+    .inputs = member_inputs,
+    .run = member_run,
+};

@@ -145,6 +145,54 @@ eq('chat Node -> C', fromNode && [fromNode.v.message, fromNode.v.room, fromNode.
 const echo = await b.waitFor((m) => m.v && m.v.message === 'hello from Node');
 eq('the same text on both servers (from Node)', echo && echo.text, fromNode && fromNode.text);
 
+// --- chat RPC: members held by the other server
+const rooms = async (cl) => {
+  const d = await verb(cl, 'detailsView');
+  if (!d) {
+    console.log(`# no detailsView answer (messageId v${n - 1}); last messages:`);
+    for (const m of cl.messages.slice(-6)) console.log(`#   ${m.text.slice(0, 300)}`);
+    console.log(node.log.split('\n').slice(-25).map((l) => `# node: ${l.slice(0, 400)}`).join('\n'));
+    return null;
+  }
+  return d.data.rooms;
+};
+r = await api(node, 'chatMemberTest', { connectionId: ida, room: 'otherRoom' });
+eq('Node adds the C client to a room (RPC api.chatRoom.addMember to C)', r.result, true);
+eq('the C client is in it', await rooms(a), ['defaultRoom', 'otherRoom']);
+// Actionhero 29 has no api.chatRoom.addMember (only removeMember), so a
+// Node server cannot answer it, from C or from another Node server
+r = await api(c, 'chatMemberTest', { connectionId: idb, room: 'otherRoom' });
+eq('C adds the Node client: Node cannot answer (no api.chatRoom.addMember in v29)', r.error, 'RPC Timeout');
+check('Node says so', node.log.includes('RPC method `chatRoom.addMember` not found'));
+eq('the Node client joins itself', (await verb(b, 'roomAdd', { room: 'otherRoom' })).data, true);
+r = await verb(a, 'roomView', { room: 'otherRoom' });
+eq('both are members', r && Object.keys(r.data.members).sort(), [ida, idb].sort());
+r = await api(node, 'chatMemberTest', { connectionId: ida, room: 'otherRoom', op: 'remove' });
+eq('Node removes the C client (RPC api.chatRoom.removeMember to C)', r.result, true);
+eq('the C client left', await rooms(a), ['defaultRoom']);
+r = await api(c, 'chatMemberTest', { connectionId: idb, room: 'otherRoom', op: 'remove' });
+eq('C removes the Node client', r.result, true);
+eq('the Node client left', await rooms(b), ['defaultRoom']);
+
+// --- a room destroyed on one server loses the members of the other
+// (createChatRoom answers didCreate: true; chatRoom.add itself, in the
+// peer's action, the SADD reply 1)
+for (const [who, srv, other, otherId, create, created] of [['C', c, b, idb, 'createChatRoom', true],
+  ['Node', node, a, ida, 'createChatRoomTest', 1]]) {
+  const room = `shared${who}`;
+  r = await api(srv, create, { name: room });
+  eq(`${who} creates ${room}`, r.didCreate, created);
+  eq(`the other server's client joins ${room}`, (await verb(other, 'roomAdd', { room })).data, true);
+  const k = other.messages.length;
+  r = await api(srv, 'chatDestroyTest', { room });
+  eq(`${who} destroys ${room}`, r.ok, true);
+  const note = await other.waitFor((m) => m.v && m.v.room === room && m.v.context === 'user', 3000, k);
+  eq(`the other client hears it (${who} destroyed)`, note && note.v.message, 'this room has been deleted');
+  eq(`and is no longer in ${room}`, await until(async () => { const rs = await rooms(other); return rs && !rs.includes(room) && 'gone'; }), 'gone');
+  eq(`${room} is gone from Redis`, redis.cli('SISMEMBER', 'actionhero:chatRoom:rooms', room), '0');
+  check(`no member left for ${otherId}`, redis.cli('HEXISTS', `actionhero:chatRoom:members:${room}`, otherId) === '0');
+}
+
 // --- connections.apply, both ways
 r = await api(c, 'connectionApplyTest', { connectionId: idb });
 eq('C finds the Node connection', r.connection && [r.connection.id, r.connection.type, r.connection.rooms],

@@ -1,7 +1,7 @@
 // Test actions of the peer, with the names and answers of the test-build
 // actions of actionhero-c (tests/actions/cluster_test.c), so a test can
 // drive either server the same way.
-const { Action, api, cache } = require('actionhero');
+const { Action, api, cache, chatRoom } = require('actionhero');
 
 // JSON text (HTTP params) or a value; text that is not JSON is a string.
 function jsonParam(v) {
@@ -51,3 +51,50 @@ class ConnectionApplyTest extends Action {
 }
 
 module.exports = { CacheSaveTest, CacheLoadTest, ConnectionApplyTest };
+
+class ChatMemberTest extends Action {
+  constructor() {
+    super();
+    this.name = 'chatMemberTest';
+    this.description = 'chatRoom.addMember / removeMember (interop peer)';
+    this.inputs = { connectionId: { required: true }, room: { required: true }, op: {} };
+  }
+
+  async run({ params }) {
+    const result = params.op === 'remove'
+      ? await chatRoom.removeMember(params.connectionId, params.room)
+      : await chatRoom.addMember(params.connectionId, params.room);
+    return { result: result ?? null };
+  }
+}
+
+class ChatDestroyTest extends Action {
+  constructor() {
+    super();
+    this.name = 'chatDestroyTest';
+    this.description = 'chatRoom.destroy (interop peer)';
+    this.inputs = { room: { required: true } };
+  }
+
+  async run({ params }) {
+    await chatRoom.destroy(params.room);
+    return { ok: true };
+  }
+}
+
+class CreateChatRoomTest extends Action {
+  constructor() {
+    super();
+    this.name = 'createChatRoomTest';
+    this.description = 'chatRoom.add (interop peer)';
+    this.inputs = { name: { required: true } };
+  }
+
+  async run({ params }) {
+    return { didCreate: await chatRoom.add(params.name) };
+  }
+}
+
+module.exports.ChatMemberTest = ChatMemberTest;
+module.exports.ChatDestroyTest = ChatDestroyTest;
+module.exports.CreateChatRoomTest = CreateChatRoomTest;
