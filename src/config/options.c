@@ -88,6 +88,8 @@ static const struct config_option options[] = {
     I("general.maxRoomsPerConnection", "1000", 1, 1e6),
     I("general.maxChatMessageBytes", "1048576", 64, GIB),
     I("general.rpcMaxPending", "10000", 1, 1e8),
+    /* C: properties connections.apply(id, "set", ...) may add to one connection */
+    I("general.maxConnectionProperties", "100", 0, 1e6),
     /* C: drain deadline of a stop (ACTIONHERO_SHUTDOWN_TIMEOUT) */
     I("general.shutdownTimeout", "30000", 0, HOUR_MS),
     /* thresholds of the status action (env maxMemoryAlloted, maxResqueQueueLength) */
