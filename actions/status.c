@@ -14,6 +14,7 @@
 #include <ah/ah.h>
 
 #include "app/app.h"
+#include "tasks/tasks.h"
 
 #define ACTIONHERO_VERSION "29.3.5"
 
@@ -53,14 +54,13 @@ static bool env_limit(ah_app_t *app, const char *name, long long dflt, long long
     return end != v;
 }
 
-static int run(ah_ctx_t *ctx)
+static void fill(ah_ctx_t *ctx, long long queue_len)
 {
     ah_app_t *app = ah_app(ctx);
     json_t *res = ah_response(ctx);
     json_t *problems = json_array();
     const char *node_status = "Node Healthy";
     double mem = rss_mb();
-    long long queue_len = 0; /* TODO(#5): sum of task.details() queue lengths once tasks exist */
     long long max_mem, max_queue;
     char msg[128];
     json_t *v;
@@ -89,7 +89,25 @@ static int run(ah_ctx_t *ctx)
     json_object_set_new(res, "resqueTotalQueueLength", json_integer(queue_len));
     json_object_set_new(res, "nodeStatus", json_string(node_status));
     json_object_set_new(res, "problems", problems);
-    return AH_DONE;
+}
+
+/* resqueTotalQueueLength: the sum of task.details() queue lengths (0 when
+ * the task store cannot be read, so that status still answers). */
+static void on_total(ah_app_t *app, int status, long long total, const char *error, void *arg)
+{
+    (void)app;
+    (void)error;
+    fill(arg, status < 0 ? 0 : total);
+    ah_done(arg);
+}
+
+static int run(ah_ctx_t *ctx)
+{
+    if (tasks_total_queue_length(ah_app(ctx), on_total, ctx) < 0) {
+        fill(ctx, 0);
+        return AH_DONE;
+    }
+    return AH_PENDING;
 }
 
 AH_ACTION(status) = {

@@ -77,9 +77,14 @@ fi
 
 case "$what" in
 test|browser)
-    if [ ! -d "$top/tests/node_modules/ws" ]; then
+    if [ ! -d "$top/tests/node_modules/ws" ] || [ ! -d "$top/tests/node_modules/node-resque" ]; then
         echo "deps: npm install in tests/"
         (cd "$top/tests" && npm install --no-audit --no-fund --silent >/dev/null)
+    fi
+    # Node Actionhero 29 for the interop tests (docs/cluster.md)
+    if [ ! -d "$top/tests/interop/node_modules/actionhero" ]; then
+        echo "deps: npm install in tests/interop/ (actionhero 29)"
+        (cd "$top/tests/interop" && npm install --no-audit --no-fund --silent >/dev/null)
     fi
     ;;
 esac

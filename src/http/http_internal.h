@@ -36,6 +36,14 @@
 struct http_client;
 struct http_req;
 struct http_file;
+struct fcache;
+
+/* A cached small static file (fcache.c). */
+struct fcache_entry {
+    char *path;                     /* the file as found */
+    uint64_t dev, ino, size, mtime_ms;
+    char *content;                  /* size bytes */
+};
 struct route;
 
 /* A piece of a string (path parts). */
@@ -191,6 +199,9 @@ struct http_server {
     size_t n_reqs;              /* requests allocated (live or spare) */
     size_t n_client_structs;    /* clients allocated (open or closing) */
 
+    /* small static files (fcache.c) */
+    struct fcache *fcache;
+
     /* random bytes for fingerprints and message ids, drawn from
      * libsodium 4 KiB at a time (one getrandom per ~100 requests) */
     unsigned char rnd[4096];
@@ -308,7 +319,6 @@ struct http_req {
 
     /* derived from the URL */
     struct buf path;                /* url.parse(url).pathname */
-    size_t path_len;
     const char *query;              /* after '?' (not NUL-terminated), or NULL */
     size_t query_len;
     struct seg *parts;              /* pathname split on '/' */
@@ -325,8 +335,9 @@ struct http_req {
     char mp_error[256];
 
     /* the web connection's raw state (web.md §10) */
-    json_t *cookies;                /* object */
-    json_t *raw_params;             /* {query, body, files, rawBody} */
+    json_t *cookies;                /* object, built when asked for */
+    json_t *raw_params;             /* {query, body, files}, built when asked for */
+    json_t *body_fields, *body_files; /* of a parsed body, or NULL */
     char fingerprint[64];
     char message_id[40];
     bool new_fingerprint;
@@ -437,6 +448,12 @@ void http_static_resume(struct http_req *req);
 /* The request is being freed: abandon a file transfer. */
 void http_static_abort(struct http_req *req);
 
+/* fcache.c: a hit (borrowed until the next fcache call) if the file is
+ * still the same one; fill from a full resolution (copies). */
+const struct fcache_entry *fcache_get(struct http_server *srv, const char *key, size_t n);
+void fcache_put(struct http_server *srv, const char *key, size_t n, const struct fcache_entry *e);
+void fcache_free(struct http_server *srv);
+
 /* Pure helpers, exposed for unit tests. */
 /* Lexical normalisation of an absolute or relative path (path.normalize):
  * "." removed, ".." resolved, repeated '/' collapsed; a trailing '/' kept. */
@@ -460,6 +477,8 @@ const char *http_mime_lookup(const char *name);
 
 /* Cookie header -> object (the simple parser of connection.md §2.1). */
 json_t *http_parse_cookies(const char *s, size_t n);
+/* The value of one cookie (same rules, last wins) without the object. */
+bool http_cookie_value(const char *s, size_t n, const char *key, const char **val, size_t *vlen);
 /* Fingerprint cookie text: "<key>=<fp>;path=/;expires=<date>;" */
 void http_fingerprint_cookie(const char *key, const char *fp, json_t *settings, uint64_t now_ms,
                              struct buf *out);
@@ -513,5 +532,8 @@ int http_ws_upgrade(struct http_req *req, const char *rest, size_t restlen, int 
                     const char **body);
 /* Answer a plain request under the websocket path. */
 void http_ws_answer(struct http_req *req);
+/* An upgrade ws_upgrade() refused: its status and text/plain body, with
+ * ws_upgrade_error_headers() (a 426 names the supported version), close. */
+void http_ws_refuse(struct http_client *cl, int status, const char *body);
 
 #endif /* AH_SRC_HTTP_HTTP_INTERNAL_H */

@@ -138,7 +138,7 @@ int tasks_cli(int argc, char **argv)
     app = app_new(loop);
     cargs.argc = nrest;
     cargs.argv = rest;
-    if (config_load(app, &cargs, err, sizeof(err)) < 0) {
+    if (config_load(app, &cargs, err, sizeof(err)) < 0 || log_configure(app, err, sizeof(err)) < 0) {
         fprintf(stderr, "actionhero: %s\n", err);
         c.exit_code = 1;
         goto out;

@@ -131,16 +131,22 @@ static int load_one(struct tasks *t, const ah_task_t *d, const char *file, struc
 
 int registry_load(struct tasks *t)
 {
+    return registry_load_list(t, ah_gen_tasks, ah_gen_task_files, ah_gen_task_middleware);
+}
+
+int registry_load_list(struct tasks *t, const ah_task_t *const *list, const char *const *files,
+                       const ah_task_middleware_t *const *mws)
+{
     size_t n = 0, i, j;
     int rc;
 
-    while (ah_gen_tasks[n])
+    while (list[n])
         n++;
     t->tasks = xcalloc(n + 1, sizeof(*t->tasks));
     for (i = 0; i < n; i++) {
         struct task_entry e;
 
-        if ((rc = load_one(t, ah_gen_tasks[i], ah_gen_task_files[i], &e)) < 0) {
+        if ((rc = load_one(t, list[i], files[i], &e)) < 0) {
             json_decref(e.plugin_options);
             return rc;
         }
@@ -157,8 +163,8 @@ int registry_load(struct tasks *t)
         }
         log_debug("task loaded: %s, %s", e.task->name, e.file);
     }
-    for (i = 0; ah_gen_task_middleware[i]; i++)
-        if ((rc = registry_add_middleware(t, ah_gen_task_middleware[i])) < 0)
+    for (i = 0; mws && mws[i]; i++)
+        if ((rc = registry_add_middleware(t, mws[i])) < 0)
             return ah_app_fail(t->app, "task middleware in the registry: middleware.name is required");
     return 0;
 }

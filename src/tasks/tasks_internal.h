@@ -125,6 +125,10 @@ void tasks_defer(struct tasks *t, void (*fn)(void *arg), void *arg);
 
 /* registry.c */
 int registry_load(struct tasks *t);
+/* Load these descriptors (NULL-terminated; files[i] names list[i]) and
+ * task middleware: what registry_load does with the generated tables. */
+int registry_load_list(struct tasks *t, const ah_task_t *const *list, const char *const *files,
+                       const ah_task_middleware_t *const *mws);
 void registry_free(struct tasks *t);
 const struct task_entry *registry_find(struct tasks *t, const char *name);
 /* The plugin list of the job definition of `e` (tasks.md §1): the task's

@@ -119,7 +119,7 @@ void ws_conn_abort(struct ws_conn *c)
         return;  /* not started: ws_upgrade() gives the handle back */
     uv_read_stop((uv_stream_t *)c->tcp);
     /* The Actionhero connection is destroyed now (destroy middleware, room
-     * leaves); its goodbye sees `dead` and does nothing. */
+     * leaves); it is detached from us first, so its goodbye does nothing. */
     if (c->mode == WS_MODE_ACTIONHERO)
         ws_messages_on_close(c);
     uv_close((uv_handle_t *)c->tcp, on_handle_close);

@@ -298,7 +298,8 @@ AH_TASK(test_set_key) = {
 };
 
 /* taskEnqueueTest (action): the action form of the API; enqueues
- * params.task with params.inputs (JSON text) and answers {enqueued}. */
+ * params.task with params.inputs (JSON text) into params.queue (or the
+ * task's), in params.in ms when given, and answers {enqueued}. */
 static void on_enqueued(ah_ctx_t *ctx, int status, json_t *result, const char *error)
 {
     if (status < 0)
@@ -312,7 +313,13 @@ static int enqueue_action_run(ah_ctx_t *ctx)
 {
     const char *inputs = ah_param_str(ctx, "inputs");
     json_t *in = inputs ? json_loads(inputs, JSON_DECODE_ANY, NULL) : NULL;
-    int rc = ah_task_enqueue(ctx, ah_param_str(ctx, "task"), in, ah_param_str(ctx, "queue"), on_enqueued);
+    int rc;
+
+    if (ah_param(ctx, "in"))
+        rc = ah_task_enqueue_in(ctx, ah_param_int(ctx, "in", 0), ah_param_str(ctx, "task"), in,
+                                ah_param_str(ctx, "queue"), false, on_enqueued);
+    else
+        rc = ah_task_enqueue(ctx, ah_param_str(ctx, "task"), in, ah_param_str(ctx, "queue"), on_enqueued);
 
     json_decref(in);
     if (rc < 0)
@@ -324,6 +331,7 @@ static const ah_input_t enqueue_action_inputs[] = {
     {.name = "task", .required = true},
     {.name = "inputs"},
     {.name = "queue"},
+    {.name = "in"},
     {0},
 };
 
@@ -332,4 +340,35 @@ AH_ACTION(task_enqueue_test) = {
     .description = "enqueues a task (test build)",
     .inputs = enqueue_action_inputs,
     .run = enqueue_action_run,
+};
+
+/* testIncr (cluster tests): INCR params.key, so that a job run twice shows. */
+static void on_incr(int status, const struct store_reply *r, void *arg)
+{
+    ah_job_t *job = arg;
+
+    if (status < 0)
+        ah_job_fail(job, status, "%s", store_strerror(status, r));
+    else
+        ah_job_set_result(job, json_integer(r->integer));
+    ah_job_done(job);
+}
+
+static int incr_run(ah_job_t *job, json_t *params)
+{
+    const char *key = json_string_value(json_object_get(params, "key"));
+    int rc;
+
+    if (key == NULL)
+        return ah_job_fail(job, AH_EINVAL, "no key");
+    rc = store_command(store_get(ah_job_app(job)), on_incr, job, "INCR", key, NULL);
+    if (rc < 0)
+        return ah_job_fail(job, rc, "store unavailable");
+    return AH_PENDING;
+}
+
+AH_TASK(test_incr) = {
+    .name = "testIncr",
+    .description = "increments params.key",
+    .run = incr_run,
 };

@@ -283,6 +283,9 @@ static void suite_workers(ah_app_t *app)
     test_run_until(app->loop, &total_done, 5000);
     CHECK_EQ_INT(total_status, 0);
     CHECK_EQ_INT(total_value, 5); /* failing 1 + inputs 2 + dq 2 */
+    v = testkit_run_action(app, "status", NULL);
+    CHECK_EQ_INT(json_integer_value(json_object_get(v, "resqueTotalQueueLength")), 5);
+    json_decref(v);
 
     /* cleanOldWorkers: h:1+1 ran its job since 2015 */
     store_reply_free(TS(app, "SET", "resque:worker:ping:h:1+1", "{\"time\":1420070400,\"name\":\"h:1+1\",\"queues\":\"q1,q2\"}"));
@@ -404,6 +407,52 @@ static void suite_plugins(ah_app_t *app)
     CHECK_EQ_STR(rtext(TS(app, "TTL", "resque:lock:testQueueLock:locked:[{\"k\":1}]")), "3600");
 }
 
+/* specHelper (builtin.md §3) */
+static void suite_spec(ah_app_t *app)
+{
+    json_t *in = jl("{\"s\":1}"), *v;
+    int runs = test_task_runs;
+
+    v = CALL(app, &r, tasks_spec_run_task(app, "testEcho", in, tr_cb, &r));
+    CHECK_EQ_STR(jtext(v), "{\"echo\":{\"s\":1}}");
+    CHECK_EQ_INT(test_task_runs - runs, 1);
+    CALL(app, &r, tasks_spec_run_task(app, "nope", in, tr_cb, &r));
+    CHECK_EQ_STR(err_of(), "task nope not found");
+    CALL(app, &r, tasks_spec_run_task(app, "testFail", in, tr_cb, &r));
+    CHECK_EQ_STR(err_of(), "kaboom");
+    v = CALL(app, &r, tasks_spec_run_task(app, "testAsync", in, tr_cb, &r));
+    CHECK_EQ_STR(jtext(v), "\"late\"");
+    /* runFullTask: plugins and middleware run, args are wrapped in an array */
+    v = CALL(app, &r, tasks_spec_run_full_task(app, "testMw", in, tr_cb, &r));
+    CHECK_EQ_STR(jtext(v), "{\"wrapped\":{\"echo\":{\"s\":1,\"added\":true}}}");
+    json_decref(in);
+    in = jl("{\"skip\":true}");
+    v = CALL(app, &r, tasks_spec_run_full_task(app, "testMw", in, tr_cb, &r));
+    CHECK_EQ_INT(r.status, 0);
+    CHECK(is_null(v));
+    json_decref(in);
+    CALL(app, &r, tasks_spec_run_full_task(app, "testFail", NULL, tr_cb, &r));
+    CHECK_EQ_STR(err_of(), "kaboom");
+    CALL(app, &r, tasks_spec_run_full_task(app, "nope", NULL, tr_cb, &r));
+    CHECK_EQ_STR(err_of(), "No job defined for class \"nope\"");
+    /* findEnqueuedTasks / deleteEnqueuedTasks */
+    enq(app, "testEcho", "{\"f\":1}", "specq");
+    in = jl("{\"f\":1}");
+    /* (deleteEnqueuedTasks looks in the queues of resque:queues only, as v29) */
+    CALL(app, &r, ah_task_app_enqueue_at(app, 1700000000000LL, "testEcho", in, "specq", false, tr_cb, &r));
+    v = CALL(app, &r, tasks_spec_find_enqueued(app, "testEcho", tr_cb, &r));
+    CHECK_EQ_INT((long long)json_array_size(v), 2);
+    CHECK_EQ_STR(jtext(json_array_get(v, 0)),
+                 "{\"class\":\"testEcho\",\"queue\":\"specq\",\"args\":[{\"f\":1}],\"timestamp\":null}");
+    CHECK_EQ_STR(jtext(json_array_get(v, 1)),
+                 "{\"class\":\"testEcho\",\"queue\":\"specq\",\"args\":[{\"f\":1}],\"timestamp\":1700000000000}");
+    CALL(app, &r, tasks_spec_delete_enqueued(app, "testEcho", in, tr_cb, &r));
+    CHECK_EQ_INT(r.status, 0);
+    v = CALL(app, &r, tasks_spec_find_enqueued(app, "testEcho", tr_cb, &r));
+    CHECK_EQ_STR(jtext(v), "[]");
+    json_decref(in);
+}
+
 static void suite(ah_app_t *app, const char *label)
 {
     printf("# backend: %s\n", label);
@@ -415,6 +464,8 @@ static void suite(ah_app_t *app, const char *label)
     suite_failed(app);
     suite_recurrent(app);
     suite_plugins(app);
+    tflush(app);
+    suite_spec(app);
     tr_reset(&r);
 }
 

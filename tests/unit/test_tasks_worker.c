@@ -389,6 +389,41 @@ static void suite_middleware(ah_app_t *app)
     CHECK_EQ_STR(rtext(TS(app, "LLEN", "resque:queue:mw")), "0");
 }
 
+/* Redis goes away: API calls fail fast with a clear error, status still
+ * answers, workers and the scheduler keep retrying; when Redis is back
+ * jobs run again (the new server is empty: the worker re-registers). */
+static void suite_redis_down(ah_app_t *app, struct test_redis *redis)
+{
+    json_t *v;
+    uint64_t deadline;
+
+    test_redis_stop(redis);
+    test_run_for(app->loop, 150);
+    enq(app, "testEcho", "{}");
+    CHECK(r.status < 0);
+    CHECK_EQ_STR(r.error ? r.error : "(none)", "redis unavailable");
+    v = testkit_run_action(app, "status", NULL);
+    CHECK_EQ_INT(json_integer_value(json_object_get(v, "resqueTotalQueueLength")), 0);
+    json_decref(v);
+    test_run_for(app->loop, 200); /* workers and scheduler poll against a dead Redis */
+    CHECK(test_redis_start(redis, redis->port));
+    deadline = core_mono_ms() + 5000;
+    do {
+        test_run_for(app->loop, 50);
+        enq(app, "testEcho", "{\"back\":true}");
+    } while (r.status < 0 && core_mono_ms() < deadline);
+    CHECK_EQ_INT(r.status, 0);
+    deadline = core_mono_ms() + 5000;
+    while (core_mono_ms() < deadline && strcmp(jtext(test_task_last_params), "{\"back\":true}") != 0)
+        test_run_for(app->loop, 10);
+    CHECK_EQ_STR(jtext(test_task_last_params), "{\"back\":true}");
+    /* the worker registers again with its ping, the scheduler leads again */
+    deadline = core_mono_ms() + 3000;
+    while (core_mono_ms() < deadline && strcmp(rtext(TS(app, "EXISTS", "resque:resque_scheduler_leader_lock")), "1") != 0)
+        test_run_for(app->loop, 20);
+    CHECK_EQ_STR(rtext(TS(app, "EXISTS", "resque:resque_scheduler_leader_lock")), "1");
+}
+
 static void suite(ah_app_t *app, const char *label)
 {
     printf("# backend: %s\n", label);
@@ -430,6 +465,7 @@ int main(void)
     cfg.redis_port = redis.port;
     app = tapp_new(&cfg);
     suite(app, "redis");
+    suite_redis_down(app, &redis);
     CHECK_EQ_INT(testkit_app_free(app), 0);
     /* the worker untracked itself and the leader lock was released */
     {
