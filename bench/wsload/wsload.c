@@ -521,21 +521,23 @@ static void fan_check_done(void)
 
 static void slow_report(void)
 {
-    unsigned i, dropped = 0;
+    unsigned i, dropped = 0, members_dropped = 0;
     uint64_t slow_bytes = 0;
 
     for (i = 0; i < nconns; i++)
         if (conns[i]->role == R_SLOW) {
             dropped += conns[i]->dropped;
             slow_bytes += conns[i]->bytes_in;
+        } else if (conns[i]->role == R_MEMBER) {
+            members_dropped += conns[i]->dropped;
         }
     printf("{\"mode\":\"slow\",\"members\":%u,\"slow\":%u,\"rate\":%u,\"size\":%u,\"seconds\":%.1f,"
            "\"sent\":%" PRIu64 ",\"member_deliveries\":%" PRIu64 ",\"member_expected\":%" PRIu64 ","
-           "\"slow_dropped\":%u,\"slow_bytes_read\":%" PRIu64 ","
+           "\"slow_dropped\":%u,\"members_dropped\":%u,\"slow_bytes_read\":%" PRIu64 ","
            "\"base_p50_us\":%.1f,\"base_p99_us\":%.1f,\"flood_p50_us\":%.1f,\"flood_p99_us\":%.1f,"
            "\"rss_base_kb\":%ld,\"rss_peak_kb\":%ld,\"rss_end_kb\":%ld,\"flood_cpu_pct\":%.1f}\n",
            o.members, o.slow, o.rate, o.size, o.seconds, flood_sent, flood_recv_members, flood_expected,
-           dropped, slow_bytes, pct(&lat_base, 50), pct(&lat_base, 99), pct(&lat_flood, 50),
+           dropped, members_dropped, slow_bytes, pct(&lat_base, 50), pct(&lat_base, 99), pct(&lat_flood, 50),
            pct(&lat_flood, 99), ps0.rss_kb, rss_peak_kb, proc_sample().rss_kb,
            t_flood1 > t_flood0 ? (ps_f1.cpu_us - ps_f0.cpu_us) * 100.0 / ((double)(t_flood1 - t_flood0) / 1e3) : -1.0);
     finish();
@@ -560,8 +562,9 @@ static void mark_closed(struct ws *c, int dropped)
     uv_close((uv_handle_t *)&c->tcp, NULL);
     if (!dropped)
         return;
-    /* closed by the server: expected only for slow members */
-    if (o.mode == M_SLOW && c->role == R_SLOW)
+    /* closed by the server: expected for slow members; a member that
+     * could not keep up is counted (members_dropped) */
+    if (o.mode == M_SLOW && (c->role == R_SLOW || c->role == R_MEMBER))
         return;
     if (o.mode == M_RT && phase == 9)
         return;
