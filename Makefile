@@ -5,6 +5,7 @@
 #   make test       install what is missing, build both variants, run every test
 #   make asan       AddressSanitizer + UBSan variant in build/asan/
 #   make unit       C unit tests only          make integration  black-box only
+#   make test-interop  only the interop tests with Node Actionhero (docs/cluster.md)
 #   make bench      benchmarks (bench/README.md)
 #
 # Sources: src/**/*.c (the server), actions/ initializers/ middleware/ (user
@@ -37,7 +38,7 @@ LIB        := $(O)/libah.a
 UNIT_BINS  := $(SRC_UNIT:tests/unit/%.c=$(O)/unit/%)
 
 .PHONY: FORCE all deps deps-test run test asan unit integration bench bench-smoke clean \
-        test-asan unit-asan integration-asan fuzz
+        test-asan unit-asan integration-asan fuzz test-interop
 
 all: $(DEPS)/lib/libllhttp.a $(O)/actionhero $(O)/actionhero-test
 
@@ -89,6 +90,11 @@ unit: all $(UNIT_BINS)
 
 integration: all deps-test
 	@SKIP_UNIT=1 sh tests/run-all.sh
+
+# Node Actionhero 29 from npm and actionhero-c on one Redis (tests/interop);
+# make test runs them too.
+test-interop: all deps-test
+	@SKIP_UNIT=1 ONLY=tests/interop/ sh tests/run-all.sh
 
 run: deps all
 	$(O)/actionhero start

@@ -28,7 +28,7 @@ run_unit() { # builddir label
 }
 
 run_integration() { # binary label
-    for t in tests/integration/[0-9]*; do
+    for t in tests/integration/[0-9]* tests/interop/[0-9]*; do
         case "$t" in *.sh|*.mjs) ;; *) continue ;; esac
         if [ -n "${ONLY:-}" ] && ! echo "$t" | grep -q -- "$ONLY"; then continue; fi
         case "$t" in

@@ -81,6 +81,11 @@ test|browser)
         echo "deps: npm install in tests/"
         (cd "$top/tests" && npm install --no-audit --no-fund --silent >/dev/null)
     fi
+    # Node Actionhero 29 for the interop tests (docs/cluster.md)
+    if [ ! -d "$top/tests/interop/node_modules/actionhero" ]; then
+        echo "deps: npm install in tests/interop/ (actionhero 29)"
+        (cd "$top/tests/interop" && npm install --no-audit --no-fund --silent >/dev/null)
+    fi
     ;;
 esac
 case "$what" in

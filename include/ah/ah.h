@@ -244,6 +244,7 @@ json_t *ah_config(ah_app_t *app, const char *dotted_path);
 
 #include <ah/cache.h>
 #include <ah/chat.h>
+#include <ah/cluster.h>
 #include <ah/connection.h>
 #include <ah/initializer.h>
 #include <ah/task.h>

@@ -78,6 +78,9 @@ struct ah_connection {
     char *extension;          /* web: text after the last '.' of the path, or NULL */
     json_t *matched_route;    /* web: {path, matchTrailingPathParts, action, dir, apiVersion} or NULL */
     void *raw;                /* rawConnection: server-private state */
+    json_t *props;            /* NULL or an object: other properties, set with
+                                 connections.apply(id, "set", [key, value])
+                                 (include/ah/cluster.h); in the serialised form */
 
     /* private to the core */
     int refs;

@@ -402,6 +402,7 @@ static void op_free(struct chat_op *op)
     json_decref(op->json);
     json_decref(op->result);
     free(op->error);
+    free(op->stop_error);
     if (op->timer_used)
         uv_close((uv_handle_t *)&op->timer, on_op_closed);
     else

@@ -109,6 +109,11 @@ struct chat_op {
     json_t *json;          /* step data (message, member ids, ...) */
     size_t i;
     bool flag;
+    /* destroy: remote removals still waiting for their answer, the end of
+     * the member list reached, the first local failure (malloc'd) */
+    size_t pending;
+    bool listed;
+    char *stop_error;
     /* deferred completion */
     uv_timer_t timer;
     bool timer_used;

@@ -538,33 +538,16 @@ static void on_destroy_deleted(int status, const struct store_reply *reply, void
     chat_op_done(op, NULL, NULL);
 }
 
-static void on_destroy_member_removed(ah_app_t *app, json_t *result, const char *error, void *arg)
-{
-    struct chat_op *op = arg;
-
-    (void)app;
-    (void)result;
-    if (error) { /* Actionhero stops at the first failure too */
-        chat_op_done(op, NULL, error);
-        return;
-    }
-    op->i++;
-    destroy_next(op);
-}
-
-static void destroy_next(struct chat_op *op)
+/* Every member is handled: delete the room, or report the first local
+ * failure (Actionhero stops there and leaves the room). */
+static void destroy_finish(struct chat_op *op)
 {
     struct store_batch b = STORE_BATCH_INIT;
     struct store *s;
     int rc;
 
-    if (op->i < json_array_size(op->json)) {
-        const char *id = json_string_value(json_array_get(op->json, op->i));
-
-        /* remote members by RPC, without waiting for them */
-        rc = ah_chat_remove_member(op->app, id, op->room, false, on_destroy_member_removed, op);
-        if (rc < 0)
-            chat_op_done_later(op, NULL, xstrdup(ah_strerror(rc)));
+    if (op->stop_error) {
+        chat_op_done(op, NULL, op->stop_error);
         return;
     }
     if ((s = store_get(op->app)) == NULL) {
@@ -576,6 +559,70 @@ static void destroy_next(struct chat_op *op)
     if ((rc = store_pipeline(s, STORE_CLIENT, &b, on_destroy_deleted, op)) < 0)
         op_fail_rc(op, rc);
     store_batch_release(&b);
+}
+
+static void on_destroy_member_removed(ah_app_t *app, json_t *result, const char *error, void *arg)
+{
+    struct chat_op *op = arg;
+
+    (void)app;
+    (void)result;
+    if (error) { /* Actionhero stops at the first failure too */
+        op->stop_error = xstrdup(error);
+        op->listed = true;
+        if (op->pending == 0)
+            destroy_finish(op);
+        return;
+    }
+    op->i++;
+    destroy_next(op);
+}
+
+/* A member held by another server answered (or did not, within
+ * general.rpcTimeout).  Actionhero does not wait for these answers, so its
+ * receivers may find the room already gone ("room does not exist"), which
+ * a Node Actionhero server does not catch: its process dies of the
+ * unhandled rejection.  We delete the room only once every holder has
+ * answered, or after one rpcTimeout for all of them (the calls run in
+ * parallel). */
+static void on_destroy_remote_removed(ah_app_t *app, json_t *result, const char *error, void *arg)
+{
+    struct chat_op *op = arg;
+
+    (void)app;
+    (void)result;
+    if (error)
+        log_debug("destroying chat room '%s': a member on another server: %s", op->room, error);
+    op->pending--;
+    if (op->pending == 0 && op->listed)
+        destroy_finish(op);
+}
+
+static void destroy_next(struct chat_op *op)
+{
+    int rc;
+
+    while (op->i < json_array_size(op->json)) {
+        const char *id = json_string_value(json_array_get(op->json, op->i));
+
+        if (conn_find(op->app, id) != NULL) {
+            /* ours: in turn; continues in on_destroy_member_removed */
+            rc = ah_chat_remove_member(op->app, id, op->room, false, on_destroy_member_removed, op);
+            if (rc < 0) {
+                op->stop_error = xstrdup(ah_strerror(rc));
+                break;
+            }
+            return;
+        }
+        /* another server's: by RPC, all at once (remote_call answers
+         * later, never inline) */
+        op->i++;
+        op->pending++;
+        remote_call(op->app, "api.chatRoom.removeMember", id, op->room, true, on_destroy_remote_removed, op);
+    }
+    op->listed = true;
+    if (op->pending == 0)
+        destroy_finish(op);
 }
 
 static void on_destroy_members(int status, const struct store_reply *reply, void *arg)

@@ -280,6 +280,7 @@ static void conn_free(ah_connection_t *c)
     json_decref(c->session);
     json_decref(c->response);
     json_decref(c->matched_route);
+    json_decref(c->props);
     free(c->extension);
     free(c);
 }
@@ -378,6 +379,17 @@ json_t *ah_connection_to_json(const ah_connection_t *c)
         json_object_set_new(o, "extension", json_string(c->extension));
     if (c->matched_route)
         json_object_set_new(o, "matchedRoute", json_deep_copy(c->matched_route));
+    if (c->props) {
+        const char *k;
+        json_t *v;
+
+        /* properties set through connections.apply "set" (src/conn/apply.c
+         * refuses the names above) */
+        json_object_foreach(c->props, k, v) {
+            if (json_object_get(o, k) == NULL)
+                json_object_set_new(o, k, json_deep_copy(v));
+        }
+    }
     return o;
 }
 

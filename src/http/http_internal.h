@@ -36,6 +36,14 @@
 struct http_client;
 struct http_req;
 struct http_file;
+struct fcache;
+
+/* A cached small static file (fcache.c). */
+struct fcache_entry {
+    char *path;                     /* the file as found */
+    uint64_t dev, ino, size, mtime_ms;
+    char *content;                  /* size bytes */
+};
 struct route;
 
 /* A piece of a string (path parts). */
@@ -190,6 +198,9 @@ struct http_server {
     bool listener_closing, idle_closing, idle_closed, freeing;
     size_t n_reqs;              /* requests allocated (live or spare) */
     size_t n_client_structs;    /* clients allocated (open or closing) */
+
+    /* small static files (fcache.c) */
+    struct fcache *fcache;
 
     /* random bytes for fingerprints and message ids, drawn from
      * libsodium 4 KiB at a time (one getrandom per ~100 requests) */
@@ -436,6 +447,12 @@ void http_static_send(struct http_req *req);
 void http_static_resume(struct http_req *req);
 /* The request is being freed: abandon a file transfer. */
 void http_static_abort(struct http_req *req);
+
+/* fcache.c: a hit (borrowed until the next fcache call) if the file is
+ * still the same one; fill from a full resolution (copies). */
+const struct fcache_entry *fcache_get(struct http_server *srv, const char *key, size_t n);
+void fcache_put(struct http_server *srv, const char *key, size_t n, const struct fcache_entry *e);
+void fcache_free(struct http_server *srv);
 
 /* Pure helpers, exposed for unit tests. */
 /* Lexical normalisation of an absolute or relative path (path.normalize):

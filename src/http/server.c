@@ -1180,6 +1180,7 @@ void http_server_maybe_free(struct http_server *srv)
         return;
     if (srv->app->http == srv)
         srv->app->http = NULL;
+    fcache_free(srv);
     http_cfg_release(&srv->cfg);
     buf_release(&srv->base_block);
     buf_release(&srv->scratch);

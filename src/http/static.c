@@ -10,9 +10,10 @@
  * only copies and the immutable configuration.  Larger files are streamed
  * in CHUNK-byte uv_fs_read calls, one at a time, pausing while more than
  * STREAM_HIGH bytes wait to be written to the client (back-pressure), and
- * resuming when the client's output has drained.  (An in-memory cache keyed
- * by path was considered: every hit would still need a stat to stay
- * correct, which costs the same threadpool round trip as this job.)
+ * resuming when the client's output has drained.  Small files that were
+ * resolved and read once are kept in fcache.c; a repeated request is
+ * answered from memory after one stat(2) on the loop that proves the file
+ * is still the same (device, inode, size, mtime).
  *
  * Containment: a path that leaves the search location after lexical
  * normalisation is refused; so is a NUL byte; then both the file found and
@@ -61,8 +62,9 @@ struct http_file {
     char *path;                    /* the file as found (not canonicalised) */
     char err[256];
     int fd;
-    uint64_t size, mtime_ms;
+    uint64_t size, mtime_ms, dev, ino;
     char *content;                 /* whole file when small and needed */
+    const char *content_ref;       /* or the cached copy (a cache hit) */
     bool not_modified, add_etag;
     char etag[64];
 
@@ -286,6 +288,8 @@ static void job_run(uv_work_t *w)
             goto out;
         }
         f->result = FILE_FOUND;
+        f->dev = (uint64_t)st.st_dev;
+        f->ino = (uint64_t)st.st_ino;
         f->size = (uint64_t)st.st_size;
         f->mtime_ms = (uint64_t)st.st_mtim.tv_sec * 1000 + (uint64_t)st.st_mtim.tv_nsec / 1000000;
         http_etag(f->size, f->mtime_ms, f->etag);
@@ -684,8 +688,9 @@ static void send_found(struct http_req *req, struct http_file *f)
         finish_stream(f);
         return;
     }
-    if (f->content) {
-        http_write_response(req, status, h->data, h->len, f->content, (size_t)f->size, (long long)f->size, true);
+    if (f->content || f->content_ref) {
+        http_write_response(req, status, h->data, h->len, f->content ? f->content : f->content_ref, (size_t)f->size,
+                            (long long)f->size, true);
         finish_stream(f);
         return;
     }
@@ -709,6 +714,11 @@ static void job_done(uv_work_t *w, int status)
         return;
     }
     if (f->result == FILE_FOUND) {
+        if (f->content && !f->enc) {
+            struct fcache_entry e = {f->path, f->dev, f->ino, f->size, f->mtime_ms, f->content};
+
+            fcache_put(f->srv, f->rel, f->rel_len, &e);
+        }
         send_found(req, f);
     } else {
         file_take(f);
@@ -751,6 +761,24 @@ void http_static_send(struct http_req *req)
     f->inm = dup_header(req, "if-none-match");
     f->cc = dup_header(req, "cache-control");
     req->file = f;
+    if (!f->enc && f->rel_len > 0) {
+        /* a small file served before and unchanged: no threadpool trip */
+        const struct fcache_entry *e = fcache_get(srv, f->rel, f->rel_len);
+
+        if (e) {
+            f->result = FILE_FOUND;
+            f->path = xstrdup(e->path);
+            f->size = e->size;
+            f->mtime_ms = e->mtime_ms;
+            http_etag(f->size, f->mtime_ms, f->etag);
+            f->not_modified = http_not_modified(f->ims, f->inm, f->cc, srv->cfg.enable_etag, f->size, f->mtime_ms,
+                                                f->etag, &f->add_etag);
+            if (!f->not_modified && !f->head)
+                f->content_ref = e->content;
+            send_found(req, f);
+            return;
+        }
+    }
     f->work.data = f;
     if (uv_queue_work(srv->app->loop, &f->work, job_run, job_done) < 0) {
         f->result = FILE_READ_ERROR;

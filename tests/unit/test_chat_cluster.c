@@ -10,7 +10,9 @@
  *   - addMember / removeMember of a connection held by another server go
  *     through RPC (doCluster) and answer true, or the remote error ...
  *     which Actionhero never sends, so the caller gets RPC Timeout;
- *   - destroy on A removes B's members (RPC without waiting);
+ *   - destroy on A removes B's members (RPC, the room deleted once B
+ *     answered: a Node receiver must still find the room), and a member
+ *     whose server is gone delays the destroy by one rpcTimeout at most;
  *   - B's connection closing removes its member entries.
  */
 #include "chat_testlib.h"
@@ -143,6 +145,23 @@ int main(void)
     /* and RPCs for it now time out */
     CALLN(apps, 3, &res, ah_chat_remove_member(A, bid, "crossRoom", true, chat_res_cb, &res));
     CHECK_EQ_STR(res.error, "RPC Timeout");
+
+    /* destroy with a stale member (its server is gone): done after one
+     * rpcTimeout, the room deleted */
+    CALLN(apps, 3, &res, ah_chat_add(A, "staleRoom", chat_res_cb, &res));
+    {
+        char *out = test_redis_cli(&redis_srv,
+                                   "HSET actionhero:chatRoom:members:staleRoom gone-1 '{}' gone-2 '{}'");
+        free(out);
+        CALLN(apps, 3, &res, ah_chat_destroy(A, "staleRoom", chat_res_cb, &res));
+        CHECK(res.error == NULL);
+        out = test_redis_cli(&redis_srv, "EXISTS actionhero:chatRoom:members:staleRoom");
+        CHECK_EQ_STR(out, "0");
+        free(out);
+        out = test_redis_cli(&redis_srv, "SISMEMBER actionhero:chatRoom:rooms staleRoom");
+        CHECK_EQ_STR(out, "0");
+        free(out);
+    }
 
     ah_connection_destroy(a);
     ah_connection_destroy(c);

@@ -10,8 +10,8 @@
 // public/ already holds client-api.html.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { check, done, startServer, top } from '../../lib/lib.mjs';
-import { launch, newPage, startProxy } from '../browser.mjs';
+import { check, done, startServer, top } from '../lib/lib.mjs';
+import { launch, newPage, startProxy } from '../browser/browser.mjs';
 
 let targetPort;
 if (process.env.AH_TEST_URL) {

@@ -1,0 +1,4 @@
+// No routes of its own: actions are reached through web.automaticRoutes.
+exports.DEFAULT = {
+  routes: () => ({ get: [] }),
+};
