@@ -204,8 +204,6 @@ struct http_server {
 
     /* random bytes for fingerprints and message ids, drawn from
      * libsodium 4 KiB at a time (one getrandom per ~100 requests) */
-    unsigned char rnd[4096];
-    size_t rnd_left;
 
     /* the fingerprint cookie after "<key>=<fp>", cached per second */
     uint64_t cookie_sec;

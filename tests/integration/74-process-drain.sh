@@ -36,22 +36,21 @@ wait_log() {
     i=0
     while ! grep -qF -- "$1" "$LOG" && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
 }
-# start_sleep MS: a sleepTest request in the background, its answer in $AH_DIR/sleep.*
+# start_sleep MS: a sleepTest request in the background, its answer in
+# $AH_DIR/sleep.*.  It is in flight once curl has sent it (curl -v shows the
+# request line) and a later request on another connection has been
+# answered: the server reads the earlier socket no later than it accepts
+# the later one, and dispatches as it parses.
 start_sleep() {
-    rm -f "$AH_DIR/sleep.body" "$AH_DIR/sleep.code"
-    (curl -s -o "$AH_DIR/sleep.body" -w '%{http_code}' "http://127.0.0.1:$PORT_USED/api/sleepTest?sleepDuration=$1" >"$AH_DIR/sleep.code") &
+    rm -f "$AH_DIR/sleep.body" "$AH_DIR/sleep.code" "$AH_DIR/sleep.trace"
+    (curl -s -v -o "$AH_DIR/sleep.body" -w '%{http_code}' "http://127.0.0.1:$PORT_USED/api/sleepTest?sleepDuration=$1" >"$AH_DIR/sleep.code" 2>"$AH_DIR/sleep.trace") &
     CURL=$!
-    # in flight: the connection is established (ss), then give the request
-    # a moment to be parsed and dispatched (synchronisation, not a timing
-    # assertion: the action sleeps far longer)
     i=0
-    while [ $i -lt 100 ]; do
-        n=$(ss -tn state established "( sport = :$PORT_USED )" 2>/dev/null | tail -n +2 | wc -l)
-        [ "$n" -ge 1 ] && break
+    while ! grep -q '^> GET /api/sleepTest' "$AH_DIR/sleep.trace" 2>/dev/null && [ $i -lt 200 ]; do
         sleep 0.02
         i=$((i + 1))
     done
-    sleep 0.2
+    curl -s -o /dev/null "http://127.0.0.1:$PORT_USED/api/randomNumber"
 }
 
 # 1. graceful drain
