@@ -34,6 +34,8 @@ const overrides = JSON.stringify({
   websocket: { server: { pingInterval: false } },
 });
 const c = await startServer({ env: { ACTIONHERO_CONFIG_OVERRIDES: overrides, ACTIONHERO_TITLE: 'c-server' } });
+// subscribed once it has heard itself: then it hears the peer join
+for (let i = 0; i < 200 && !c.log.includes('actionhero member c-server has joined the cluster'); i++) await sleep(25);
 
 // --- Node Actionhero
 async function startPeer() {
