@@ -161,6 +161,8 @@ static int cmd_start(int argc, char **argv)
     uv_run(&loop, UV_RUN_DEFAULT);
 out:
     close_signals(app);
+    if (linger.data != NULL && !uv_is_closing((uv_handle_t *)&linger))
+        uv_close((uv_handle_t *)&linger, NULL);
     app_watchdog_disarm();
     if (app_loop_close(app) != 0)
         log_debug("the event loop did not close cleanly");

@@ -144,6 +144,7 @@ static long rss_peak_kb;
 static uint64_t flood_sent, flood_recv_members, flood_expected;
 static char *say_buf;
 static uint64_t pace_t0, pace_sent, t_flood0, t_flood1;
+static struct procsample ps_f0, ps_f1;
 
 static void start_phase(void);
 static void open_next(void);
@@ -514,10 +515,11 @@ static void slow_report(void)
            "\"sent\":%" PRIu64 ",\"member_deliveries\":%" PRIu64 ",\"member_expected\":%" PRIu64 ","
            "\"slow_dropped\":%u,\"slow_bytes_read\":%" PRIu64 ","
            "\"base_p50_us\":%.1f,\"base_p99_us\":%.1f,\"flood_p50_us\":%.1f,\"flood_p99_us\":%.1f,"
-           "\"rss_base_kb\":%ld,\"rss_peak_kb\":%ld,\"rss_end_kb\":%ld}\n",
+           "\"rss_base_kb\":%ld,\"rss_peak_kb\":%ld,\"rss_end_kb\":%ld,\"flood_cpu_pct\":%.1f}\n",
            o.members, o.slow, o.rate, o.size, o.seconds, flood_sent, flood_recv_members, flood_expected,
            dropped, slow_bytes, pct(&lat_base, 50), pct(&lat_base, 99), pct(&lat_flood, 50),
-           pct(&lat_flood, 99), ps0.rss_kb, rss_peak_kb, proc_sample().rss_kb);
+           pct(&lat_flood, 99), ps0.rss_kb, rss_peak_kb, proc_sample().rss_kb,
+           t_flood1 > t_flood0 ? (ps_f1.cpu_us - ps_f0.cpu_us) * 100.0 / ((double)(t_flood1 - t_flood0) / 1e3) : -1.0);
     finish();
 }
 
@@ -626,6 +628,7 @@ static void start_phase(void)
     case M_SLOW:
         if (phase == 1) { /* baseline over: the slow members stop reading */
             phase = 2;
+            ps_f0 = proc_sample();
             t_flood0 = uv_hrtime();
             for (i = 0; i < nconns; i++)
                 if (conns[i]->role == R_SLOW) {
@@ -635,6 +638,7 @@ static void start_phase(void)
             uv_timer_start(&phase_timer, (uv_timer_cb)start_phase, (uint64_t)(o.seconds * 1000), 0);
         } else if (phase == 2) { /* flood over: did the server drop them? */
             phase = 3;
+            ps_f1 = proc_sample();
             t_flood1 = uv_hrtime();
             uv_timer_stop(&pace_timer);
             for (i = 0; i < nconns; i++)

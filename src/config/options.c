@@ -237,12 +237,29 @@ static const struct config_option options[] = {
     B("redis.ssl", "false"),
     I("redis.scanCount", "1000", 1, 1000000),
     I("redis.stopTimeout", "100", 0, 60000),
+    /* C: connection and command timeouts, the reconnect backoff
+     * (Actionhero's retryStrategy: first retry after retryFirstDelay, then
+     * min(attempt * retryStep, retryMaxDelay)), commands queued per client */
+    I("redis.connectTimeout", "10000", 100, 600000),
+    I("redis.commandTimeout", "10000", 100, HOUR_MS),
+    I("redis.retryFirstDelay", "5000", 0, 600000),
+    I("redis.retryStep", "50", 0, 600000),
+    I("redis.retryMaxDelay", "1000", 0, 600000),
+    I("redis.maxPending", "100000", 1, 1e8),
     /* Actionhero's per-client settings {konstructor, args, buildNew}; the
      * store reads redis.client.args[0].{host,port,db,password} when the
      * flat keys are missing */
     {"redis.client", CONFIG_MAP, NULL, 0, 0, CONFIG_NULLABLE, NULL},
     {"redis.subscriber", CONFIG_MAP, NULL, 0, 0, CONFIG_NULLABLE, NULL},
     {"redis.tasks", CONFIG_MAP, NULL, 0, 0, CONFIG_NULLABLE, NULL},
+
+    /* ------------------------------------------------ store (C) */
+    /* the in-process memory backend (when redis.enabled is false): keys,
+     * bytes of keys and values, and how often expired keys are swept */
+    O("store"),
+    I("store.maxKeys", "100000", 1, 1e9),
+    I("store.maxBytes", "67108864", 4096, 1024 * GIB),
+    I("store.sweepInterval", "1000", 10, HOUR_MS),
 
     /* ------------------------------------------------ tasks (tasks.md §7.1) */
     O("tasks"),

@@ -266,13 +266,40 @@ int core_init(void)
     return sodium_init() < 0 ? -1 : 0;
 }
 
+/* A pool of CSPRNG bytes refilled 4 KiB at a time: libsodium's
+ * randombytes_buf is one getrandom(2) per call, and ids are made on every
+ * request.  Bytes handed out are wiped from the pool.  (Per thread, so a
+ * later loop per core needs no lock.) */
+static _Thread_local unsigned char pool[4096];
+static _Thread_local size_t pool_left;
+
+void core_random_bytes(void *out, size_t n)
+{
+    unsigned char *o = out;
+
+    while (n > 0) {
+        size_t take;
+
+        if (pool_left == 0) {
+            randombytes_buf(pool, sizeof(pool));
+            pool_left = sizeof(pool);
+        }
+        take = n < pool_left ? n : pool_left;
+        memcpy(o, pool + sizeof(pool) - pool_left, take);
+        sodium_memzero(pool + sizeof(pool) - pool_left, take);
+        pool_left -= take;
+        o += take;
+        n -= take;
+    }
+}
+
 void core_uuid4(char out[37])
 {
     unsigned char r[16];
     static const char hex[] = "0123456789abcdef";
     int i, j = 0;
 
-    randombytes_buf(r, sizeof(r));
+    core_random_bytes(r, sizeof(r));
     r[6] = (unsigned char)((r[6] & 0x0f) | 0x40);
     r[8] = (unsigned char)((r[8] & 0x3f) | 0x80);
     for (i = 0; i < 16; i++) {
@@ -296,7 +323,7 @@ void core_random_hex(char *out, size_t nbytes)
     while (nbytes > 0) {
         size_t n = nbytes < sizeof(r) ? nbytes : sizeof(r);
 
-        randombytes_buf(r, n);
+        core_random_bytes(r, n);
         sodium_bin2hex(out, n * 2 + 1, r, n);
         out += n * 2;
         nbytes -= n;
@@ -307,7 +334,7 @@ double core_random_unit(void)
 {
     uint64_t r;
 
-    randombytes_buf(&r, sizeof(r));
+    core_random_bytes(&r, sizeof(r));
     return (double)(r >> 11) * (1.0 / 9007199254740992.0); /* 53 bits */
 }
 

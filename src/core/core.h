@@ -57,6 +57,7 @@ int core_parse_http_date(const char *s, uint64_t *ms);
 
 /* Ids from libsodium's CSPRNG.  core_init() must have run (sodium_init). */
 int core_init(void);
+void core_random_bytes(void *out, size_t n); /* pooled: cheap for small n */
 void core_uuid4(char out[37]);
 void core_random_hex(char *out, size_t nbytes); /* out: 2*nbytes+1 chars */
 double core_random_unit(void);

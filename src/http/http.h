@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <jansson.h>
 
@@ -48,6 +49,26 @@ int http_status_code(const ah_connection_t *c);
  * (status 200 of the response object, not responseHttpCode).  The action
  * must ah_set_to_render(ctx, false). */
 void http_pipe(ah_connection_t *c, const void *body, size_t len, const char *const *headers);
+
+/* api.staticFile.get for connections of other servers (websocket `file`
+ * events and connection.sendFile): resolve c->params.file against the
+ * public search locations (web.md §8.2) and read the whole file, both on
+ * the threadpool; a file over max_bytes is a read error.  When it is not
+ * found (or unreadable) c->error is set as for the web.  `cb` runs once,
+ * later, on the loop thread, with `r` and its strings borrowed for the
+ * call; the connection is held until then.  Returns 0, or <0 (no web
+ * server, cannot queue) and `cb` never runs. */
+struct http_file_result {
+    bool found;
+    const char *error;           /* not found: the fileNotFound text, else NULL */
+    const char *mime;            /* by extension (NULL if unknown); "text/html" when not found */
+    uint64_t length;             /* file size, or the length of `error` */
+    uint64_t mtime_ms;           /* found: last modification, ms since the epoch */
+    const char *content;         /* found: the bytes (not NUL-terminated text) */
+    size_t content_len;
+};
+typedef void (*http_file_cb)(ah_connection_t *c, const struct http_file_result *r, void *arg);
+int http_static_get(ah_connection_t *c, size_t max_bytes, http_file_cb cb, void *arg);
 
 /* The web server's stop hooks (registered by its initializer). */
 struct http_server;

@@ -36,6 +36,14 @@
 struct http_client;
 struct http_req;
 struct http_file;
+struct fcache;
+
+/* A cached small static file (fcache.c). */
+struct fcache_entry {
+    char *path;                     /* the file as found */
+    uint64_t dev, ino, size, mtime_ms;
+    char *content;                  /* size bytes */
+};
 struct route;
 
 /* A piece of a string (path parts). */
@@ -191,10 +199,11 @@ struct http_server {
     size_t n_reqs;              /* requests allocated (live or spare) */
     size_t n_client_structs;    /* clients allocated (open or closing) */
 
+    /* small static files (fcache.c) */
+    struct fcache *fcache;
+
     /* random bytes for fingerprints and message ids, drawn from
      * libsodium 4 KiB at a time (one getrandom per ~100 requests) */
-    unsigned char rnd[4096];
-    size_t rnd_left;
 
     /* the fingerprint cookie after "<key>=<fp>", cached per second */
     uint64_t cookie_sec;
@@ -437,6 +446,12 @@ void http_static_resume(struct http_req *req);
 /* The request is being freed: abandon a file transfer. */
 void http_static_abort(struct http_req *req);
 
+/* fcache.c: a hit (borrowed until the next fcache call) if the file is
+ * still the same one; fill from a full resolution (copies). */
+const struct fcache_entry *fcache_get(struct http_server *srv, const char *key, size_t n);
+void fcache_put(struct http_server *srv, const char *key, size_t n, const struct fcache_entry *e);
+void fcache_free(struct http_server *srv);
+
 /* Pure helpers, exposed for unit tests. */
 /* Lexical normalisation of an absolute or relative path (path.normalize):
  * "." removed, ".." resolved, repeated '/' collapsed; a trailing '/' kept. */
@@ -515,5 +530,8 @@ int http_ws_upgrade(struct http_req *req, const char *rest, size_t restlen, int 
                     const char **body);
 /* Answer a plain request under the websocket path. */
 void http_ws_answer(struct http_req *req);
+/* An upgrade ws_upgrade() refused: its status and text/plain body, with
+ * ws_upgrade_error_headers() (a 426 names the supported version), close. */
+void http_ws_refuse(struct http_client *cl, int status, const char *body);
 
 #endif /* AH_SRC_HTTP_HTTP_INTERNAL_H */

@@ -150,48 +150,17 @@ void http_fingerprint_cookie(const char *key, const char *fp, json_t *settings, 
 
 /* ------------------------------------------------------------ random ids */
 
-static void rnd_take(struct http_server *srv, unsigned char *out, size_t n)
-{
-    if (srv->rnd_left < n) {
-        randombytes_buf(srv->rnd, sizeof(srv->rnd));
-        srv->rnd_left = sizeof(srv->rnd);
-    }
-    memcpy(out, srv->rnd + sizeof(srv->rnd) - srv->rnd_left, n);
-    /* bytes handed out are not kept */
-    sodium_memzero(srv->rnd + sizeof(srv->rnd) - srv->rnd_left, n);
-    srv->rnd_left -= n;
-}
-
-static const char hexd[] = "0123456789abcdef";
-
+/* Both come from core's pooled CSPRNG (one getrandom per 4 KiB). */
 void http_random_fingerprint(struct http_server *srv, char out[41])
 {
-    unsigned char r[20];
-    int i;
-
-    rnd_take(srv, r, sizeof(r));
-    for (i = 0; i < 20; i++) {
-        out[2 * i] = hexd[r[i] >> 4];
-        out[2 * i + 1] = hexd[r[i] & 15];
-    }
-    out[40] = '\0';
+    (void)srv;
+    core_random_hex(out, 20);
 }
 
 void http_random_uuid(struct http_server *srv, char out[37])
 {
-    unsigned char r[16];
-    int i, j = 0;
-
-    rnd_take(srv, r, sizeof(r));
-    r[6] = (unsigned char)((r[6] & 0x0f) | 0x40);
-    r[8] = (unsigned char)((r[8] & 0x3f) | 0x80);
-    for (i = 0; i < 16; i++) {
-        if (i == 4 || i == 6 || i == 8 || i == 10)
-            out[j++] = '-';
-        out[j++] = hexd[r[i] >> 4];
-        out[j++] = hexd[r[i] & 15];
-    }
-    out[j] = '\0';
+    (void)srv;
+    core_uuid4(out);
 }
 
 /* Copy, cut to the destination (connection fields are fixed-size). */

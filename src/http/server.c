@@ -957,7 +957,7 @@ static void try_upgrade(struct http_client *cl)
         return;
     }
     cl->in.len = 0;
-    http_send_error(cl, status, body);
+    http_ws_refuse(cl, status, body);
 }
 
 /* ------------------------------------------------------------ accepting */
@@ -1180,6 +1180,7 @@ void http_server_maybe_free(struct http_server *srv)
         return;
     if (srv->app->http == srv)
         srv->app->http = NULL;
+    fcache_free(srv);
     http_cfg_release(&srv->cfg);
     buf_release(&srv->base_block);
     buf_release(&srv->scratch);

@@ -10,9 +10,10 @@
  * only copies and the immutable configuration.  Larger files are streamed
  * in CHUNK-byte uv_fs_read calls, one at a time, pausing while more than
  * STREAM_HIGH bytes wait to be written to the client (back-pressure), and
- * resuming when the client's output has drained.  (An in-memory cache keyed
- * by path was considered: every hit would still need a stat to stay
- * correct, which costs the same threadpool round trip as this job.)
+ * resuming when the client's output has drained.  Small files that were
+ * resolved and read once are kept in fcache.c; a repeated request is
+ * answered from memory after one stat(2) on the loop that proves the file
+ * is still the same (device, inode, size, mtime).
  *
  * Containment: a path that leaves the search location after lexical
  * normalisation is refused; so is a NUL byte; then both the file found and
@@ -20,6 +21,7 @@
  * be inside, so symlinks cannot lead out of public/.
  */
 #include "http/http_internal.h"
+#include "http/http.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -60,8 +62,9 @@ struct http_file {
     char *path;                    /* the file as found (not canonicalised) */
     char err[256];
     int fd;
-    uint64_t size, mtime_ms;
+    uint64_t size, mtime_ms, dev, ino;
     char *content;                 /* whole file when small and needed */
+    const char *content_ref;       /* or the cached copy (a cache hit) */
     bool not_modified, add_etag;
     char etag[64];
 
@@ -285,6 +288,8 @@ static void job_run(uv_work_t *w)
             goto out;
         }
         f->result = FILE_FOUND;
+        f->dev = (uint64_t)st.st_dev;
+        f->ino = (uint64_t)st.st_ino;
         f->size = (uint64_t)st.st_size;
         f->mtime_ms = (uint64_t)st.st_mtim.tv_sec * 1000 + (uint64_t)st.st_mtim.tv_nsec / 1000000;
         http_etag(f->size, f->mtime_ms, f->etag);
@@ -369,10 +374,9 @@ static void file_done(struct http_file *f)
     file_free(f);
 }
 
-static void log_request(struct http_req *req, const char *file, long long size, long long duration, bool success)
+static void log_file(struct http_cfg *cfg, ah_connection_t *c, const char *file, long long size, long long duration,
+                     bool success)
 {
-    struct http_cfg *cfg = &req->srv->cfg;
-    ah_connection_t *c = req->conn;
     json_t *data;
     json_t *pf;
 
@@ -388,6 +392,11 @@ static void log_request(struct http_req *req, const char *file, long long size, 
     json_object_set_new(data, "success", json_boolean(success));
     log_msg(cfg->file_log_level, data, "[ file @ %s ]", c ? c->type : "web");
     json_decref(data);
+}
+
+static void log_request(struct http_req *req, const char *file, long long size, long long duration, bool success)
+{
+    log_file(&req->srv->cfg, req->conn, file, size, duration, success);
 }
 
 static void send_not_found(struct http_req *req, struct http_file *f)
@@ -679,8 +688,9 @@ static void send_found(struct http_req *req, struct http_file *f)
         finish_stream(f);
         return;
     }
-    if (f->content) {
-        http_write_response(req, status, h->data, h->len, f->content, (size_t)f->size, (long long)f->size, true);
+    if (f->content || f->content_ref) {
+        http_write_response(req, status, h->data, h->len, f->content ? f->content : f->content_ref, (size_t)f->size,
+                            (long long)f->size, true);
         finish_stream(f);
         return;
     }
@@ -704,6 +714,11 @@ static void job_done(uv_work_t *w, int status)
         return;
     }
     if (f->result == FILE_FOUND) {
+        if (f->content && !f->enc) {
+            struct fcache_entry e = {f->path, f->dev, f->ino, f->size, f->mtime_ms, f->content};
+
+            fcache_put(f->srv, f->rel, f->rel_len, &e);
+        }
         send_found(req, f);
     } else {
         file_take(f);
@@ -746,6 +761,24 @@ void http_static_send(struct http_req *req)
     f->inm = dup_header(req, "if-none-match");
     f->cc = dup_header(req, "cache-control");
     req->file = f;
+    if (!f->enc && f->rel_len > 0) {
+        /* a small file served before and unchanged: no threadpool trip */
+        const struct fcache_entry *e = fcache_get(srv, f->rel, f->rel_len);
+
+        if (e) {
+            f->result = FILE_FOUND;
+            f->path = xstrdup(e->path);
+            f->size = e->size;
+            f->mtime_ms = e->mtime_ms;
+            http_etag(f->size, f->mtime_ms, f->etag);
+            f->not_modified = http_not_modified(f->ims, f->inm, f->cc, srv->cfg.enable_etag, f->size, f->mtime_ms,
+                                                f->etag, &f->add_etag);
+            if (!f->not_modified && !f->head)
+                f->content_ref = e->content;
+            send_found(req, f);
+            return;
+        }
+    }
     f->work.data = f;
     if (uv_queue_work(srv->app->loop, &f->work, job_run, job_done) < 0) {
         f->result = FILE_READ_ERROR;
@@ -772,4 +805,144 @@ void http_static_abort(struct http_req *req)
     }
     req->file = NULL;
     file_free(f);
+}
+
+/* ------------------------------------------------------------ other servers */
+
+/* api.staticFile.get for connections that are not web requests (websocket
+ * `file` events, connection.sendFile): the same resolution job, then the
+ * whole file is read on the threadpool too (bounded by max_bytes). */
+struct file_get {
+    struct http_file f;            /* first: the job's data pointer */
+    ah_connection_t *c;            /* holds a reference */
+    size_t max_bytes;
+    uint64_t started;
+    uint64_t mtime_ms;             /* rounded like Node's */
+    http_file_cb cb;
+    void *arg;
+};
+
+static void get_run(uv_work_t *w)
+{
+    struct file_get *g = w->data;
+    struct http_file *f = &g->f;
+
+    job_run(w);
+    if (f->result == FILE_FOUND) {
+        struct stat st;
+
+        /* Node's stats.mtime: the time in ms rounded, not truncated */
+        g->mtime_ms = f->mtime_ms;
+        if ((f->fd >= 0 && fstat(f->fd, &st) == 0) || (f->path && stat(f->path, &st) == 0))
+            g->mtime_ms = (uint64_t)st.st_mtim.tv_sec * 1000 + ((uint64_t)st.st_mtim.tv_nsec + 500000) / 1000000;
+    }
+    if (f->result != FILE_FOUND || f->content != NULL)
+        return;
+    if (f->size > g->max_bytes) {
+        snprintf(f->err, sizeof(f->err), "Error: file too large to send (%llu bytes, at most %zu)",
+                 (unsigned long long)f->size, g->max_bytes);
+        f->result = FILE_READ_ERROR;
+    } else {
+        size_t got = 0;
+
+        f->content = xmalloc(f->size + 1);
+        while (got < f->size) {
+            ssize_t r = pread(f->fd, f->content + got, f->size - got, (off_t)got);
+
+            if (r < 0 && errno == EINTR)
+                continue;
+            if (r <= 0)
+                break;
+            got += (size_t)r;
+        }
+        if (got < f->size) {
+            snprintf(f->err, sizeof(f->err), "Error: %s, read '%s'", got ? "file changed" : strerror(errno),
+                     f->path);
+            f->result = FILE_READ_ERROR;
+            free(f->content);
+            f->content = NULL;
+        }
+    }
+    close(f->fd);
+    f->fd = -1;
+}
+
+static void get_done(uv_work_t *w, int status)
+{
+    struct file_get *g = w->data;
+    struct http_file *f = &g->f;
+    ah_connection_t *c = g->c;
+    ah_app_t *app = c->app;
+    struct http_cfg *cfg = &f->srv->cfg;
+    struct http_file_result r;
+    char *conn_err = NULL, *not_found = NULL;
+
+    memset(&r, 0, sizeof(r));
+    if (status < 0 && f->result == FILE_FOUND) {
+        snprintf(f->err, sizeof(f->err), "Error: %s", uv_strerror(status));
+        f->result = FILE_READ_ERROR;
+    }
+    if (f->result == FILE_FOUND && f->content) {
+        r.found = true;
+        r.mime = mime_lookup(f->path);
+        r.length = f->size;
+        r.mtime_ms = g->mtime_ms;
+        r.content = f->content;
+        r.content_len = (size_t)f->size;
+        log_file(cfg, c, f->path, (long long)f->size, (long long)(core_now_ms() - g->started), true);
+    } else {
+        if (f->result == FILE_READ_ERROR)
+            conn_err = config_error_text(app, "fileReadError", "error", f->err, NULL);
+        else
+            conn_err = config_error_text(app, "fileNotProvided", NULL);
+        json_decref(c->error);
+        c->error = json_string(conn_err);
+        log_file(cfg, c, "{not found}", -1, -1, false);
+        not_found = config_error_text(app, "fileNotFound", NULL);
+        r.error = not_found;
+        r.mime = "text/html";
+        r.length = strlen(not_found);
+    }
+    g->cb(c, &r, g->arg);
+    free(conn_err);
+    free(not_found);
+    ah_connection_unref(c);
+    f->req = NULL;
+    file_free(f);
+}
+
+int http_static_get(ah_connection_t *c, size_t max_bytes, http_file_cb cb, void *arg)
+{
+    struct http_server *srv = c && c->app ? c->app->http : NULL;
+    json_t *pf = c ? json_object_get(c->params, "file") : NULL;
+    struct file_get *g;
+    struct http_file *f;
+    int rc;
+
+    if (srv == NULL || cb == NULL)
+        return AH_EUNAVAIL;
+    /* the struct is freed by file_free(), which frees its first member */
+    g = xcalloc(1, sizeof(*g));
+    f = &g->f;
+    f->srv = srv;
+    f->fd = -1;
+    if (json_is_string(pf)) {
+        f->rel_len = json_string_length(pf);
+        f->rel = xmalloc(f->rel_len + 1);
+        memcpy(f->rel, json_string_value(pf), f->rel_len + 1);
+    } else {
+        f->rel = xstrdup("");
+    }
+    g->c = c;
+    g->max_bytes = max_bytes;
+    g->started = core_now_ms();
+    g->cb = cb;
+    g->arg = arg;
+    f->work.data = g;
+    if ((rc = uv_queue_work(c->app->loop, &f->work, get_run, get_done)) < 0) {
+        file_free(f);
+        return rc;
+    }
+    ah_connection_ref(c);
+    return 0;
 }

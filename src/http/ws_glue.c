@@ -70,3 +70,15 @@ void http_ws_answer(struct http_req *req)
         buf_adds(h, extra);
     http_write_response(req, status, h->data, h->len, body, blen, -1, false);
 }
+
+void http_ws_refuse(struct http_client *cl, int status, const char *body)
+{
+    if (cl == NULL || cl->closing)
+        return;
+    buf_addf(&cl->out,
+             "HTTP/1.1 %d %s\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: %zu\r\n%s"
+             "Date: %s\r\nConnection: close\r\n\r\n%s",
+             status, http_reason(status), strlen(body), ws_upgrade_error_headers(status), http_date_now(cl->srv),
+             body);
+    http_client_abandon(cl);
+}

@@ -119,7 +119,7 @@ void ws_conn_abort(struct ws_conn *c)
         return;  /* not started: ws_upgrade() gives the handle back */
     uv_read_stop((uv_stream_t *)c->tcp);
     /* The Actionhero connection is destroyed now (destroy middleware, room
-     * leaves); its goodbye sees `dead` and does nothing. */
+     * leaves); it is detached from us first, so its goodbye does nothing. */
     if (c->mode == WS_MODE_ACTIONHERO)
         ws_messages_on_close(c);
     uv_close((uv_handle_t *)c->tcp, on_handle_close);
@@ -297,6 +297,15 @@ void ws_conn_flush(struct ws_conn *c)
     maybe_finish(c);
 }
 
+/* Move the control frames wslay has queued into `out` (where the outbound
+ * bound applies).  False if the connection died doing so. */
+static bool drain_wslay(struct ws_conn *c)
+{
+    if (!c->wslay_broken && wslay_event_want_write(c->wslay) && wslay_event_send(c->wslay) != 0 && !c->dead)
+        ws_conn_abort(c);
+    return !c->dead;
+}
+
 void ws_conn_write_raw(struct ws_conn *c, const void *p, size_t n)
 {
     buf_add(&c->out, p, n);
@@ -311,12 +320,7 @@ void ws_conn_send(struct ws_conn *c, uint8_t opcode, const void *p, size_t n)
         return;
     /* Control frames wslay queued (a pong for a ping that came before this
      * message) go out first, in the order things happened. */
-    if (wslay_event_want_write(c->wslay) && wslay_event_send(c->wslay) != 0) {
-        if (!c->dead)
-            ws_conn_abort(c);
-        return;
-    }
-    if (c->dead)
+    if (!drain_wslay(c))
         return;
     hdr[0] = (uint8_t)(0x80 | (opcode & 0x0f));
     if (n < 126) {
@@ -494,6 +498,10 @@ static void on_msg(wslay_event_context_ptr ctx, const struct wslay_event_on_msg_
             buf_recycle(&c->msg);
         break;
     case WSLAY_PING:
+        /* take the pong out of wslay's queue now: a read full of pings
+         * must not pile up thousands of queued pongs before the flush */
+        if (!drain_wslay(c))
+            break;
         if (c->mode != WS_MODE_ECHO_RAW)
             ws_primus_on_ping(c);
         break;

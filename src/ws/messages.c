@@ -25,6 +25,7 @@
 #include "config/config.h"
 #include "conn/conn.h"
 #include "dispatch/dispatch.h"
+#include "http/http.h"
 #include "http/query.h"
 #include "log/log.h"
 #include "ws/ws_internal.h"
@@ -293,29 +294,68 @@ static void run_verb(struct ws_conn *c, json_t *verb, json_t *msg)
 
 /* ----------------------------------------------------------------- files */
 
-static void send_file_reply(struct ws_conn *c, json_t *message_id)
+/* The websocket server's sendFile (websocket.md §4.3): the file's bytes as
+ * UTF-8 text (ill-formed sequences become U+FFFD), its mime, length and
+ * mtime; or the not-found shape.  Files larger than the client's outbound
+ * bound could never be delivered: the lookup reports them unreadable. */
+static void on_file(ah_connection_t *ac, const struct http_file_result *r, void *arg)
 {
-    /* TODO(#3): the static-file lookup of web.md §8.2 belongs to src/http;
-     * it has no interface for other servers yet.  Until it does, every file
-     * is reported as not found, with the exact not-found shape. */
-    json_t *m = json_pack("{s:s, s:n, s:s, s:i}", "error", "that file is not found", "content", "mime",
-                          "text/html", "length", 22);
+    json_t *message_id = arg;
+    struct ws_conn *c = ac->raw;
 
-    send_reply(c, m, message_id, NULL);
-    json_decref(m);
+    if (c != NULL && ws_conn_open(c)) {
+        json_t *m = json_object();
+
+        if (r->found) {
+            struct buf text = BUF_INIT;
+            char iso[32];
+
+            query_utf8_sanitize(&text, r->content, r->content_len);
+            core_iso_date(r->mtime_ms, iso, sizeof(iso));
+            json_object_set_new(m, "content", json_stringn(text.data ? text.data : "", text.len));
+            json_object_set_new(m, "mime", r->mime ? json_string(r->mime) : json_null());
+            json_object_set_new(m, "length", json_integer((json_int_t)r->length));
+            json_object_set_new(m, "lastModified", json_string(iso));
+            buf_release(&text);
+        } else {
+            json_object_set_new(m, "error", json_string(r->error));
+            json_object_set_new(m, "content", json_null());
+            json_object_set_new(m, "mime", json_string(r->mime));
+            json_object_set_new(m, "length", json_integer((json_int_t)r->length));
+        }
+        send_reply(c, m, message_id, NULL);
+        json_decref(m);
+    }
+    json_decref(message_id);
+}
+
+/* api.staticFile.get for c->params.file, then the reply. */
+static void get_file(struct ws_conn *c, json_t *message_id)
+{
+    ah_connection_t *ac = c->ac;
+    json_t *id = message_id ? json_incref(message_id) : current_message_id(c);
+
+    if (http_static_get(ac, c->srv->cfg.max_outbound, on_file, id) < 0) {
+        /* no web server to resolve against: not found */
+        struct http_file_result r;
+        char *text = config_error_text(ac->app, "fileNotFound", NULL);
+
+        memset(&r, 0, sizeof(r));
+        r.error = text;
+        r.mime = "text/html";
+        r.length = strlen(text);
+        on_file(ac, &r, id);
+        free(text);
+    }
 }
 
 static void on_send_file(ah_connection_t *ac, const char *path)
 {
     struct ws_conn *c = ac->raw;
-    json_t *message_id;
 
-    (void)path;
-    if (c == NULL)
-        return;
-    message_id = current_message_id(c);
-    send_file_reply(c, message_id);
-    json_decref(message_id);
+    (void)path; /* already in params.file */
+    if (c != NULL && ws_conn_open(c))
+        get_file(c, NULL);
 }
 
 static void run_file(struct ws_conn *c, json_t *msg)
@@ -327,7 +367,7 @@ static void run_file(struct ws_conn *c, json_t *msg)
     ac->params = json_object();
     if (file)
         json_object_set(ac->params, "file", file);
-    send_file_reply(c, c->message_id);
+    get_file(c, c->message_id);
 }
 
 /* ------------------------------------------------------------- messages */

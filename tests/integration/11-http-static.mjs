@@ -193,6 +193,31 @@ const P = srv.port;
   eq('sendFile of a large file', r.body.equals(big), true);
 }
 
+// ---------------------------------------------------------------- the small-file cache never serves stale files
+{
+  fs.writeFileSync(path.join(pub, 'cached.txt'), 'version one');
+  let r = await request(P, '/cached.txt');
+  r = await request(P, '/cached.txt');
+  eq('cached file served', r.text, 'version one');
+  fs.writeFileSync(path.join(pub, 'cached.txt'), 'version two, longer');
+  r = await request(P, '/cached.txt');
+  eq('changed file: new content', r.text, 'version two, longer');
+  fs.rmSync(path.join(pub, 'cached.txt'));
+  fs.writeFileSync(path.join(pub, 'cached2.txt'), 'same size!!');
+  fs.renameSync(path.join(pub, 'cached2.txt'), path.join(pub, 'cached.txt'));
+  r = await request(P, '/cached.txt');
+  eq('replaced file (new inode): new content', r.text, 'same size!!');
+  fs.rmSync(path.join(pub, 'cached.txt'));
+  r = await request(P, '/cached.txt');
+  eq('deleted file: 404', r.status, 404);
+  fs.writeFileSync(path.join(pub, 'cached.txt'), 'back');
+  await request(P, '/cached.txt');
+  fs.rmSync(path.join(pub, 'cached.txt'));
+  fs.symlinkSync(path.join(srv.dir, 'secret.txt'), path.join(pub, 'cached.txt'));
+  r = await request(P, '/cached.txt');
+  eq('replaced by a symlink out of public/: 404', [r.status, r.text.includes('SECRET')], [404, false]);
+}
+
 // ---------------------------------------------------------------- log line
 {
   await sleep(100);

@@ -55,6 +55,9 @@ for (const kind of ["c", "node", "floor"]) {
     console.log(`not ok - ${kind}: numbers in all ${entries.length} scenarios\n` +
       bad.map(([id, e]) => `#   ${id}: ${e.na ?? "no numbers"}`).join("\n"));
 }
+const probs = doc.server_log_problems ?? [];
+console.log(probs.length === 0 ? "ok - no sanitizer report in the server logs"
+  : `not ok - no sanitizer report in the server logs\n${probs.map((p) => `#   ${p.server}: ${p.line}`).join("\n")}`);
 // the measured values that cannot be wrong in any run
 const c = Object.fromEntries(doc.results.map((r) => [r.id, r.servers.c]));
 const med = (id, key) => c[id]?.summary?.[key]?.median;

@@ -105,6 +105,37 @@ static void test_handshake_over_tcp(void)
     client_close(&c);
 }
 
+/* Count pong frames (all of them, not just the first 64) and check that
+ * their payloads cycle 0..9. */
+static size_t count_pongs(struct client *c, struct frame *unused, bool *ordered)
+{
+    const unsigned char *p = (const unsigned char *)c->in.data + c->head_len;
+    const unsigned char *end = (const unsigned char *)c->in.data + c->in.len;
+    size_t n = 0;
+
+    (void)unused;
+    if (c->head_len == 0)
+        return 0;
+    while (end - p >= 2 && (p[1] & 0x7f) < 126 && end - p >= 2 + (p[1] & 0x7f)) {
+        size_t len = p[1] & 0x7f;
+
+        if ((p[0] & 0x0f) == 10) {
+            if (len != 1 || p[2] != (unsigned char)('0' + n % 10))
+                *ordered = false;
+            n++;
+        }
+        p += 2 + len;
+    }
+    return n;
+}
+
+static bool pongs_at_least(struct client *c, void *arg)
+{
+    bool ordered = true;
+
+    return count_pongs(c, NULL, &ordered) >= *(size_t *)arg || c->eof;
+}
+
 static void test_data(void)
 {
     static char big[70000];
@@ -141,6 +172,29 @@ static void test_data(void)
     CHECK_EQ_INT(n, 1);
     CHECK(n >= 1 && frame_is(&f[0], 10, "p1", 2));
     client_close(&c);
+
+    /* a read full of pings: every pong comes back, in order */
+    {
+        struct frame fs[64];
+        size_t i, want = 3000, got;
+        bool ordered = true;
+
+        CHECK(ws_open(&c, "/echo", NULL));
+        for (i = 0; i < want; i++) {
+            char p[8];
+
+            snprintf(p, sizeof(p), "%zu", i % 10);
+            frame(&b, 1, 9, p, 1);
+        }
+        client_send(&c, b.data, b.len);
+        buf_release(&b);
+        run_until(&H, pongs_at_least, &c, &want, 5000);
+        got = count_pongs(&c, fs, &ordered);
+        CHECK_EQ_INT(got, want);
+        CHECK(ordered);
+        CHECK(!c.eof);
+        client_close(&c);
+    }
 
     /* fragmented message with a ping in between: pong, then the whole message */
     CHECK(ws_open(&c, "/echo", NULL));

@@ -6,8 +6,8 @@
 //
 // AH_TEST_URL=http://host:port runs the pages against an already running
 // server instead of starting one.
-import { check, eq, done, startServer } from '../../lib/lib.mjs';
-import { launch, newPage, startProxy, withoutMissingAssets } from '../browser.mjs';
+import { check, eq, done, startServer } from '../lib/lib.mjs';
+import { launch, newPage, startProxy, withoutMissingAssets } from '../browser/browser.mjs';
 
 const base = process.env.AH_TEST_URL || (await startServer()).url;
 const proxy = await startProxy(Number(new URL(base).port));

@@ -3,8 +3,8 @@
 // websocketLoadTest.html (N clients x M actions, all good).
 //
 // AH_TEST_URL=http://host:port runs against an already running server.
-import { check, eq, done, startServer } from '../../lib/lib.mjs';
-import { launch, newPage, withoutMissingAssets } from '../browser.mjs';
+import { check, eq, done, startServer } from '../lib/lib.mjs';
+import { launch, newPage, withoutMissingAssets } from '../browser/browser.mjs';
 
 const base = process.env.AH_TEST_URL || (await startServer()).url;
 const browser = await launch();
