@@ -82,6 +82,10 @@ struct cluster {
     struct rpc_wait *waiting;
     size_t n_waiting;
     size_t max_waiting;
+
+    /* the join notice waits for the subscription, so that this server
+     * hears it too (Actionhero subscribes before it starts) */
+    bool subscribed, started, announced;
 };
 
 struct cluster_call {
@@ -625,12 +629,17 @@ int cluster_on_ready(ah_app_t *app, const char *name, void (*fn)(ah_app_t *app, 
     return 0;
 }
 
+static void announce_join(struct cluster *cl);
+
 static void on_store_ready(struct store *s, bool ready, void *arg)
 {
     struct cluster *cl = arg;
     size_t i;
 
     (void)s;
+    /* Redis was away at boot: announce once it is there */
+    if (ready && cl->started && !cl->announced)
+        announce_join(cl);
     if (ready && !cl->was_ready) {
         for (i = 0; i < cl->n_ready; i++)
             cl->ready[i].fn(cl->app, cl->ready[i].arg);
@@ -662,6 +671,8 @@ static void on_idle_closed(uv_handle_t *h)
     free(cl->channel);
     free(cl);
 }
+
+static void on_subscribed(int status, const struct store_reply *reply, void *arg);
 
 static int cluster_initialize(ah_app_t *app)
 {
@@ -695,18 +706,46 @@ static int cluster_initialize(ah_app_t *app)
     cluster_method_add(app, "log", method_log, NULL);
     store_watch(s, on_store_ready, cl);
     /* Down now: the store subscribes when Redis is back. */
-    if ((rc = store_subscribe(s, cl->channel, on_message, cl, NULL, NULL)) < 0)
+    if ((rc = store_subscribe(s, cl->channel, on_message, cl, on_subscribed, app)) < 0)
         return ah_app_fail(app, "cannot subscribe to '%s': %s", cl->channel, ah_strerror(rc));
     return 0;
 }
 
-static int cluster_start(ah_app_t *app)
+/* `actionhero member <id> has joined the cluster`, once. */
+static void announce_join(struct cluster *cl)
 {
-    char *text = xasprintf("actionhero member %s has joined the cluster", cluster_server_id(app));
+    char *text = xasprintf("actionhero member %s has joined the cluster", cluster_server_id(cl->app));
 
-    if (cluster_do(app, "api.log", json_pack("[s]", text), NULL, false, NULL, NULL) < 0)
+    cl->announced = true;
+    if (cluster_do(cl->app, "api.log", json_pack("[s]", text), NULL, false, NULL, NULL) < 0)
         log_warn("cannot announce this server to the cluster");
     free(text);
+}
+
+/* The subscription is active (status 0), or Redis is away (it is made
+ * when Redis is back; on_store_ready announces then).  `arg` is the app:
+ * the cluster state may be gone by now. */
+static void on_subscribed(int status, const struct store_reply *reply, void *arg)
+{
+    struct cluster *cl = cluster_get(arg);
+
+    (void)reply;
+    if (cl == NULL || status < 0)
+        return;
+    cl->subscribed = true;
+    if (cl->started && !cl->announced)
+        announce_join(cl);
+}
+
+static int cluster_start(ah_app_t *app)
+{
+    struct cluster *cl = cluster_get(app);
+
+    if (cl == NULL)
+        return 0;
+    cl->started = true;
+    if (cl->subscribed)
+        announce_join(cl);
     return 0;
 }
 

@@ -23,7 +23,8 @@
  * Actionhero, so a waiting caller gets `RPC Timeout`.
  *
  * The "cluster" initializer loads at 201 (after the store, 200), announces
- * `actionhero member <id> has joined the cluster` at start (101) and
+ * `actionhero member <id> has joined the cluster` at start (101; once the
+ * subscription is active, so that this server hears it as well) and
  * `... has left the cluster` at stop (99998, before the store closes).
  * Everything runs on the loop thread.
  */

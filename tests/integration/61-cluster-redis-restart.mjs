@@ -45,6 +45,10 @@ const verb = async (c, event, fields = {}) => {
   return r || { hung: true };
 };
 
+// both subscribed (each hears its own join)
+check('both servers joined', await until(() => s1.log.includes('member server-one has joined')
+  && s2.log.includes('member server-two has joined')));
+
 const a = wsClient(s1.port);
 const b = wsClient(s2.port);
 await Promise.all([a.opened, b.opened, a.welcome, b.welcome]);

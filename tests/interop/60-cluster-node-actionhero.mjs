@@ -6,7 +6,10 @@
 //   - chat messages cross both ways between websocket clients (Primus at
 //     /primus on both), rooms list the members of both servers;
 //   - api.connections.apply reaches a connection held by the other server,
-//     both ways (lookup, sendMessage, set).
+//     both ways (lookup, sendMessage, set);
+//   - a task enqueued on one runs on the other's worker, both ways (the
+//     same task name on both; C's workers take queue `default`, Node's
+//     queue `node`).
 // Needs tests/interop/node_modules (make test-interop installs it).
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -32,8 +35,11 @@ const overrides = JSON.stringify({
   web: { automaticRoutes: ['get'] },
   logger: { level: 'info', colors: false },
   websocket: { server: { pingInterval: false } },
+  tasks: { queues: ['default'], minTaskProcessors: 1, maxTaskProcessors: 1, timeout: 50 },
 });
 const c = await startServer({ env: { ACTIONHERO_CONFIG_OVERRIDES: overrides, ACTIONHERO_TITLE: 'c-server' } });
+// subscribed once it has heard itself: then it hears the peer join
+for (let i = 0; i < 200 && !c.log.includes('actionhero member c-server has joined the cluster'); i++) await sleep(25);
 
 // --- Node Actionhero
 async function startPeer() {
@@ -212,6 +218,17 @@ r = await api(c, 'connectionApplyTest', { connectionId: idb, method: 'set', args
 eq('C sets a property on the Node connection', r.connection && r.connection.auth, 'yes');
 r = await api(node, 'connectionApplyTest', { connectionId: 'nobody' });
 eq('Node: an id nobody holds', r.error, 'RPC Timeout');
+
+// --- tasks, both ways
+r = await api(c, 'taskEnqueueTest', { task: 'testSetKey', inputs: JSON.stringify({ key: 'job:c2n', n: 1 }), queue: 'node' });
+eq('C enqueues for the Node worker', r.enqueued, true);
+let v = await until(() => redis.cli('GET', 'job:c2n'));
+eq('the Node worker ran it, with our params', v && JSON.parse(v), { key: 'job:c2n', n: 1, by: 'node' });
+r = await api(node, 'taskEnqueueTest', { task: 'testSetKey', inputs: JSON.stringify({ key: 'job:n2c', n: 2 }), queue: 'default' });
+eq('Node enqueues for the C worker', r.enqueued, true);
+v = await until(() => redis.cli('GET', 'job:n2c'));
+eq('the C worker ran it, with Node\'s params', v && JSON.parse(v), { key: 'job:n2c', n: 2 });
+eq('nothing failed', redis.cli('LLEN', 'resque:failed'), '0');
 
 // --- leaving
 a.ws.close();

@@ -1,7 +1,7 @@
 // Test actions of the peer, with the names and answers of the test-build
 // actions of actionhero-c (tests/actions/cluster_test.c), so a test can
 // drive either server the same way.
-const { Action, api, cache, chatRoom } = require('actionhero');
+const { Action, api, cache, chatRoom, task } = require('actionhero');
 
 // JSON text (HTTP params) or a value; text that is not JSON is a string.
 function jsonParam(v) {
@@ -98,3 +98,19 @@ class CreateChatRoomTest extends Action {
 module.exports.ChatMemberTest = ChatMemberTest;
 module.exports.ChatDestroyTest = ChatDestroyTest;
 module.exports.CreateChatRoomTest = CreateChatRoomTest;
+
+class TaskEnqueueTest extends Action {
+  constructor() {
+    super();
+    this.name = 'taskEnqueueTest';
+    this.description = 'task.enqueue (interop peer)';
+    this.inputs = { task: { required: true }, inputs: {}, queue: {} };
+  }
+
+  async run({ params }) {
+    const inputs = params.inputs === undefined ? undefined : jsonParam(params.inputs);
+    return { enqueued: await task.enqueue(params.task, inputs, params.queue) };
+  }
+}
+
+module.exports.TaskEnqueueTest = TaskEnqueueTest;

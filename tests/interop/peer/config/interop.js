@@ -18,5 +18,6 @@ exports.DEFAULT = {
     },
   }),
   web: () => ({ automaticRoutes: ['get'] }),
-  tasks: () => ({ scheduler: false, minTaskProcessors: 0, maxTaskProcessors: 0 }),
+  // one worker on the queue `node` (actionhero-c's workers take `default`)
+  tasks: () => ({ scheduler: false, queues: ['node'], minTaskProcessors: 1, maxTaskProcessors: 1 }),
 };
