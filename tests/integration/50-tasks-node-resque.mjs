@@ -124,10 +124,16 @@ const jobs = {
   testEcho: { perform: async (p) => { seen.push(p); return 'ok'; } },
   testQueueLock: { plugins: ['QueueLock'], perform: async (p) => { seen.push({ locked: p }); return 'ok'; } },
 };
-const nodeWorker = new Worker({ connection, queues: ['default', 'locked'], timeout: 50 }, jobs);
+// The `locked` queue gets its worker only once the lock has been checked:
+// QueueLock's beforePerform deletes the lock, so a worker polling that queue
+// could take the first copy (and free the lock) before the second enqueue.
+const nodeWorker = new Worker({ connection, queues: ['default'], timeout: 50 }, jobs);
 nodeWorker.on('error', () => {});
 await nodeWorker.connect();
 nodeWorker.start();
+const lockWorker = new Worker({ connection, queues: ['locked'], timeout: 50 }, jobs);
+lockWorker.on('error', () => {});
+await lockWorker.connect();
 const scheduler = new Scheduler({ connection, timeout: 50 });
 scheduler.on('error', () => {});
 await scheduler.connect();
@@ -154,6 +160,9 @@ const noWorkers = await startServer({
 const act = async (p) => (await fetch(`${noWorkers.url}/api/taskEnqueueTest?${new URLSearchParams(p)}`)).json();
 eq('enqueue with QueueLock', (await act({ task: 'testQueueLock', inputs: '{"q":1}' })).enqueued, true);
 eq('a second copy is vetoed by the lock', (await act({ task: 'testQueueLock', inputs: '{"q":1}' })).enqueued, false);
+eq('the lock is held while the job waits', cli('EXISTS', 'resque:lock:testQueueLock:locked:[{"q":1}]'), '1');
+eq('one copy in the queue', await queue.length('locked'), 1);
+lockWorker.start();
 await until('the node worker to run the locked job', () => seen.length >= 2);
 eq('node ran it', seen[1], { locked: { q: 1 } });
 eq('node-resque QueueLock released our lock', cli('EXISTS', 'resque:lock:testQueueLock:locked:[{"q":1}]'), '0');
@@ -166,6 +175,7 @@ await until('node-resque to promote and run our delayed job', () => seen.length 
 eq('node-resque ran our delayed job', seen[2], { later: true });
 
 await scheduler.end();
+await lockWorker.end();
 await nodeWorker.end();
 await queue.end();
 rmSync(tmp, { recursive: true, force: true });
