@@ -79,6 +79,7 @@ static void close_signals(ah_app_t *app)
 /* app_stop()'s `done`: nothing of ours may keep the loop alive now. */
 static void on_stopped(ah_app_t *app)
 {
+    log_detach_loop();
     close_signals(app);
     uv_timer_init(app->loop, &linger);
     linger.data = app;
@@ -157,9 +158,12 @@ static int cmd_start(int argc, char **argv)
         if (!app_needs_stop(app))
             goto out;
         app_stop(app, on_stopped);
+    } else {
+        log_attach_loop(&loop); /* one write per loop turn for log lines */
     }
     uv_run(&loop, UV_RUN_DEFAULT);
 out:
+    log_detach_loop();
     close_signals(app);
     if (linger.data != NULL && !uv_is_closing((uv_handle_t *)&linger))
         uv_close((uv_handle_t *)&linger, NULL);

@@ -34,6 +34,9 @@ static bool configured;
 static struct log_opts opts = {AH_LOG_INFO, false, false, NULL, AH_LOG_INFO, 10, NULL};
 static char *file_path;
 static int file_fd = -1;
+static uv_check_t flush_check; /* log_attach_loop */
+static bool batching;
+static struct buf line = BUF_INIT; /* the line being formatted, under the lock */
 
 /* ------------------------------------------------------------ levels */
 
@@ -270,6 +273,7 @@ int log_setup(const struct log_opts *o)
 
 void log_shutdown(void)
 {
+    log_detach_loop();
     pthread_mutex_lock(&lock);
     if (opts.out)
         fflush(opts.out);
@@ -277,6 +281,7 @@ void log_shutdown(void)
         fflush(stdout);
     close_file();
     opts.file = NULL;
+    buf_release(&line);
     pthread_mutex_unlock(&lock);
 }
 
@@ -326,10 +331,50 @@ int log_configure(ah_app_t *app, char *err, size_t errlen)
 
 /* ------------------------------------------------------------ logging */
 
+/* Batching: once log_attach_loop() has run, console lines of info and
+ * debug are left in stdio's buffer and flushed once per loop iteration
+ * (a uv_check handle, after the I/O callbacks that logged them), so a
+ * burst of requests costs one write(2) for its log lines instead of one
+ * each.  Warnings and worse are flushed at once. */
+
+static FILE *console(void)
+{
+    return !configured ? stderr : opts.out ? opts.out : stdout;
+}
+
+static void on_flush_check(uv_check_t *h)
+{
+    (void)h;
+    pthread_mutex_lock(&lock);
+    fflush(console());
+    pthread_mutex_unlock(&lock);
+}
+
+void log_attach_loop(uv_loop_t *loop)
+{
+    if (batching)
+        return;
+    uv_check_init(loop, &flush_check);
+    uv_check_start(&flush_check, on_flush_check);
+    uv_unref((uv_handle_t *)&flush_check); /* never keeps the loop alive */
+    batching = true;
+}
+
+void log_detach_loop(void)
+{
+    if (!batching)
+        return;
+    batching = false;
+    uv_check_stop(&flush_check);
+    uv_close((uv_handle_t *)&flush_check, NULL);
+    pthread_mutex_lock(&lock);
+    fflush(console());
+    pthread_mutex_unlock(&lock);
+}
+
 static void emit(int level, json_t *data, const char *msg)
 {
     uint64_t now = core_now_ms();
-    struct buf b = BUF_INIT;
     bool to_console, to_file;
 
     if (level < 0 || level > AH_LOG_DEBUG)
@@ -337,22 +382,25 @@ static void emit(int level, json_t *data, const char *msg)
     pthread_mutex_lock(&lock);
     to_console = level <= (configured ? opts.level : AH_LOG_INFO);
     to_file = configured && file_fd >= 0 && level <= opts.file_level;
+    buf_reset(&line);
     if (to_console) {
-        FILE *out = !configured ? stderr : opts.out ? opts.out : stdout;
+        FILE *out = console();
 
-        log_format(&b, now, level, data, msg, configured && opts.json, configured && opts.color);
-        fwrite(b.data, 1, b.len, out);
-        fflush(out);
+        log_format(&line, now, level, data, msg, configured && opts.json, configured && opts.color);
+        fwrite(line.data, 1, line.len, out);
+        if (!batching || level <= AH_LOG_WARNING)
+            fflush(out);
     }
     if (to_file) {
         if (!to_console || !opts.json || opts.color) {
-            buf_reset(&b);
-            log_format(&b, now, level, data, msg, true, false);
+            buf_reset(&line);
+            log_format(&line, now, level, data, msg, true, false);
         }
-        write_all(file_fd, b.data, b.len);
+        write_all(file_fd, line.data, line.len);
     }
+    if (line.cap > 65536)
+        buf_release(&line); /* a huge line: give the memory back */
     pthread_mutex_unlock(&lock);
-    buf_release(&b);
 }
 
 void log_vmsg(int level, json_t *data, const char *fmt, va_list ap)

@@ -18,6 +18,7 @@
 #define AH_SRC_LOG_LOG_H
 
 #include <jansson.h>
+#include <uv.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -49,6 +50,12 @@ int log_setup(const struct log_opts *opts);
 int log_configure(ah_app_t *app, char *err, size_t errlen);
 /* Flush and close the file sink; later messages go to the console only. */
 void log_shutdown(void);
+
+/* Batch console output per loop iteration (info and debug lines are
+ * flushed by a uv_check handle; warnings and worse at once).  Detach before
+ * the loop is closed: it closes the handle and flushes. */
+void log_attach_loop(uv_loop_t *loop);
+void log_detach_loop(void);
 
 /* Level name <-> number; unknown names give -1. */
 int log_level_parse(const char *name);
