@@ -12,6 +12,8 @@
 
 #include <ah/ah.h>
 
+#include "http/routes.h"
+
 #include "app/app.h"
 #include "core/core.h"
 #include "core/json_out.h"
@@ -162,6 +164,39 @@ json_t *swagger_paths(ah_ctx_t *ctx, const struct swagger_route *routes, size_t 
     return paths;
 }
 
+/* Every route of the table, in Actionhero's method-list order. */
+static json_t *route_paths(ah_ctx_t *ctx)
+{
+    static const char *const methods[] = ROUTE_METHODS;
+    ah_app_t *app = ah_app(ctx);
+    struct swagger_route *v = NULL;
+    size_t n = 0, cap = 0, m, i;
+    json_t *paths;
+
+    for (m = 0; m < ARRAY_SIZE(methods); m++) {
+        size_t count = routes_count(app, methods[m]);
+
+        for (i = 0; i < count; i++) {
+            const struct route *r = routes_at(app, methods[m], i);
+
+            if (r == NULL || r->action == NULL)
+                continue;
+            if (n == cap) {
+                cap = cap ? cap * 2 : 16;
+                v = xrealloc(v, cap * sizeof(*v));
+            }
+            memset(&v[n], 0, sizeof(v[n]));
+            v[n].method = methods[m];
+            v[n].path = r->path;
+            v[n].action = r->action;
+            n++;
+        }
+    }
+    paths = swagger_paths(ctx, v, n);
+    free(v);
+    return paths;
+}
+
 static int run(ah_ctx_t *ctx)
 {
     ah_app_t *app = ah_app(ctx);
@@ -206,10 +241,7 @@ static int run(ah_ctx_t *ctx)
     json_object_set_new(res, "basePath", json_string("/api/"));
     json_object_set_new(res, "schemes",
                         host0 && host0[0] ? json_pack("[s,s]", "https", "http") : json_pack("[s]", "http"));
-    /* TODO(#2): feed the route table through routes_count()/routes_at()
-     * (src/http/routes.h, in ROUTE_METHODS order) once src/http/routes.c
-     * has landed on main; until then the document has no paths. */
-    json_object_set_new(res, "paths", swagger_paths(ctx, NULL, 0));
+    json_object_set_new(res, "paths", route_paths(ctx));
     json_object_set_new(res, "securityDefinitions", json_object());
     json_object_set_new(res, "externalDocs", json_pack("{s:s, s:s}", "description", "Learn more about Actionhero",
                                                         "url", "https://www.actionherojs.com"));
