@@ -231,42 +231,10 @@ struct creq *cache_req_new(ah_app_t *app, const char *key)
 /* After a parse with JSON_DECODE_INT_AS_REAL: integral reals a double
  * holds exactly become integers again (JS has one number type; C callers
  * expect 5, not 5.0).  Returns the value to use (a new reference). */
-static json_t *ints_back(json_t *v)
-{
-    const char *k;
-    json_t *e;
-    size_t i;
-
-    if (json_is_real(v)) {
-        double d = json_real_value(v);
-
-        if (d == (double)(long long)d && d >= -9007199254740992.0 && d <= 9007199254740992.0)
-            return json_integer((json_int_t)d);
-    } else if (json_is_array(v)) {
-        json_array_foreach(v, i, e)
-            json_array_set_new(v, i, ints_back(e));
-    } else if (json_is_object(v)) {
-        json_object_foreach(v, k, e)
-            json_object_set_new(v, k, ints_back(e));
-    }
-    return json_incref(v);
-}
-
-/* JSON.parse: any value.  Integers past 64 bits (JSON.stringify writes
- * 1e20 as 100000000000000000000) make jansson fail; read them as reals. */
+/* JSON.parse: any value (src/core/json_parse.c). */
 json_t *cache_parse_json(const char *s, size_t n, json_error_t *err)
 {
-    json_t *v = json_loadb(s, n, JSON_DECODE_ANY | JSON_ALLOW_NUL, err), *w;
-
-    if (v == NULL && strstr(err->text, "too big") != NULL) {
-        v = json_loadb(s, n, JSON_DECODE_ANY | JSON_ALLOW_NUL | JSON_DECODE_INT_AS_REAL, err);
-        if (v) {
-            w = ints_back(v);
-            json_decref(v);
-            v = w;
-        }
-    }
-    return v;
+    return core_json_parse(s, n, err);
 }
 
 /* Bytes from Redis as a JS string: invalid UTF-8 becomes U+FFFD, as

@@ -201,7 +201,7 @@ static void on_status(int status, const struct store_reply *reply, void *arg)
     for (i = 0; all && all->type == STORE_REPLY_ARRAY && i + 1 < all->elements; i += 2) {
         const struct store_reply *f = all->element[i], *v = all->element[i + 1];
         char *id = xstrndup(f->str ? f->str : "", f->len);
-        json_t *data = v->str ? json_loadb(v->str, v->len, JSON_DECODE_ANY, NULL) : NULL;
+        json_t *data = v->str ? core_json_parse(v->str, v->len, NULL) : NULL;
         json_t *clean;
 
         if (data == NULL) {

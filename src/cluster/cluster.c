@@ -146,7 +146,7 @@ int cluster_handle(ah_app_t *app, const char *type, cluster_handler_fn fn, void 
 
 static void dispatch_one(struct cluster *cl, const char *text, size_t len)
 {
-    json_t *msg = json_loadb(text, len, 0, NULL);
+    json_t *msg = core_json_parse(text, len, NULL);
     json_t *token, *type;
     size_t i;
 

@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include <ah/ah.h>
 
 /* Allocation that aborts on failure (Redis, h2o, Kore): limits bound memory,
@@ -64,6 +66,11 @@ double core_random_unit(void);
 
 /* Hex of SHA-1 / MD5 (OpenSSL libcrypto). out: 41 / 33 chars. */
 void core_sha1_hex(const void *p, size_t n, char out[41]);
+
+/* JSON.parse: any value, "\u0000" allowed, integers past 64 bits read as
+ * doubles.  Returns a NEW reference or NULL with *err filled (err may be
+ * NULL). */
+json_t *core_json_parse(const char *s, size_t n, json_error_t *err);
 
 /* JS-compatible helpers. */
 /* Is `s` a canonical array index ("0", "1", ... no leading zeros, < 2^32-1)? */

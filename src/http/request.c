@@ -479,7 +479,7 @@ static void parse_body(struct http_req *req, json_t **fields, json_t **files, ch
                          cfg->form.max_fields_size, req->body.len);
                 break;
             }
-            v = json_loadb(req->body.data ? req->body.data : "", req->body.len, JSON_DECODE_ANY, &jerr);
+            v = core_json_parse(req->body.data ? req->body.data : "", req->body.len, &jerr);
             if (v == NULL) {
                 snprintf(err, errlen, "SyntaxError: %s in JSON at position %d", jerr.text, jerr.position);
                 break;

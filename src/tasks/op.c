@@ -213,9 +213,7 @@ json_t *tq_parse(const char *s, size_t len)
 
     if (s == NULL)
         return NULL;
-    v = json_loadb(s, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &err);
-    if (v == NULL) /* integers past 64 bits: JavaScript reads them as doubles */
-        v = json_loadb(s, len, JSON_DECODE_ANY | JSON_ALLOW_NUL | JSON_DECODE_INT_AS_REAL, &err);
+    v = core_json_parse(s, len, &err); /* JSON.parse, as node-resque reads */
     return v;
 }
 

@@ -34,14 +34,7 @@ void ws_json_encode(struct buf *b, const json_t *v)
 
 json_t *ws_json_decode(const char *p, size_t n)
 {
-    json_error_t err;
-    json_t *v = json_loadb(p, n, JSON_DECODE_ANY, &err);
-
-    /* JSON.parse turns integers that do not fit into doubles; jansson
-     * refuses them.  Only then parse again with every integer as a real. */
-    if (v == NULL && json_error_code(&err) == json_error_numeric_overflow)
-        v = json_loadb(p, n, JSON_DECODE_ANY | JSON_DECODE_INT_AS_REAL, &err);
-    return v;
+    return core_json_parse(p, n, NULL); /* JSON.parse semantics */
 }
 
 /* ----------------------------------------------------------------- write */
