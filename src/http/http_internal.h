@@ -280,6 +280,7 @@ struct http_client {
     bool hdr_in_value;
     size_t head_bytes;
     size_t body_bytes;
+    size_t chunk_ext_bytes;     /* chunk extensions of this request */
     int reject_status;              /* limit hit inside a callback */
     const char *reject_text;
 };

@@ -315,6 +315,7 @@ static int on_message_begin(llhttp_t *p)
     cl->hdr_in_value = false;
     cl->head_bytes = 0;
     cl->body_bytes = 0;
+    cl->chunk_ext_bytes = 0;
     set_deadline(cl, cl->phase_start + cl->srv->cfg.headers_timeout);
     return 0;
 }
@@ -460,14 +461,29 @@ static int on_body(llhttp_t *p, const char *at, size_t n)
     return 0;
 }
 
+/* Chunk extensions are not kept; like Node, at most 16 KiB of them per
+ * request (a client could otherwise stream them forever). */
+#define MAX_CHUNK_EXT_BYTES 16384
+
 static int on_chunk_ext(llhttp_t *p, const char *at, size_t n)
 {
     struct http_client *cl = CL(p);
 
     (void)at;
-    /* chunk extensions are not kept; count them so they stay bounded */
-    cl->body_bytes += n;
-    if (cl->body_bytes > cl->srv->cfg.max_body_bytes)
+    cl->chunk_ext_bytes += n;
+    if (cl->chunk_ext_bytes > MAX_CHUNK_EXT_BYTES)
+        return reject(cl, 413, "chunk extensions too large");
+    return 0;
+}
+
+/* A chunk announcing more than the body may still hold is refused before
+ * its bytes arrive (llhttp puts the chunk size in content_length). */
+static int on_chunk_header(llhttp_t *p)
+{
+    struct http_client *cl = CL(p);
+    size_t left = cl->srv->cfg.max_body_bytes - cl->body_bytes;
+
+    if (p->content_length > left)
         return reject(cl, 413, "request body too large");
     return 0;
 }
@@ -494,6 +510,7 @@ void http_settings_init(llhttp_settings_t *s)
     s->on_body = on_body;
     s->on_chunk_extension_name = on_chunk_ext;
     s->on_chunk_extension_value = on_chunk_ext;
+    s->on_chunk_header = on_chunk_header;
     s->on_message_complete = on_message_complete;
 }
 
