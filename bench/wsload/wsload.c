@@ -406,16 +406,19 @@ static void send_text(struct ws *c, const char *s, size_t len)
     flush(c);
 }
 
-/* The value after "key": as an unsigned number; 0 when absent. */
+/* The decimal digits right after the first "key" in s[0..len) as a number;
+ * 0 when absent.  (Messages are not NUL-terminated.) */
 static uint64_t find_u64(const char *s, size_t len, const char *key)
 {
     size_t kl = strlen(key);
-    const char *p = memmem(s, len, key, kl);
+    const char *p = memmem(s, len, key, kl), *end = s + len;
+    uint64_t v = 0;
 
     if (p == NULL)
         return 0;
-    p += kl;
-    return strtoull(p, NULL, 10);
+    for (p += kl; p < end && *p >= '0' && *p <= '9'; p++)
+        v = v * 10 + (uint64_t)(*p - '0');
+    return v;
 }
 
 static int has(const uint8_t *s, size_t len, const char *needle)
