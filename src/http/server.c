@@ -1183,6 +1183,18 @@ void http_server_shutdown(struct http_server *srv)
 {
     srv->freeing = true;
     http_server_close_all(srv);
+    /* Clients queued for on_resume hold a reference that only on_resume
+     * drops, and on_resume never runs once resume_idle is closed: drop the
+     * queue here (every client is closing now; the last close frees it). */
+    while (srv->resume_head) {
+        struct http_client *cl = srv->resume_head;
+
+        srv->resume_head = cl->resume_next;
+        cl->resume_queued = false;
+        cl->resume_next = NULL;
+        cl->refs--;
+        client_close(cl);
+    }
     if (!srv->idle_closed && !srv->idle_closing) {
         srv->idle_closing = true;
         uv_close((uv_handle_t *)&srv->resume_idle, on_idle_closed);

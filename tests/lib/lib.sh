@@ -22,9 +22,10 @@ ah_cleanup() {
         while kill -0 "$p" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
         kill -9 "$p" 2>/dev/null
     done
-    if cat "$AH_DIR"/server-*.log 2>/dev/null | grep -q 'Sanitizer\|runtime error:'; then
+    # every server log, whatever the test named it (server-PORT.log, stop.log...)
+    if cat "$AH_DIR"/*.log 2>/dev/null | grep -q 'Sanitizer\|runtime error:'; then
         echo "not ok - sanitizer report in the server log"
-        cat "$AH_DIR"/server-*.log | grep -A15 'Sanitizer\|runtime error:' | head -n 40 | sed 's/^/#   /'
+        grep -A15 'Sanitizer\|runtime error:' "$AH_DIR"/*.log | head -n 40 | sed 's/^/#   /'
     fi
     rm -rf "$AH_DIR"
 }
