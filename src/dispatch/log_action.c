@@ -81,6 +81,22 @@ json_t *dispatch_filter_for_log(ah_app_t *app, json_t *obj, const char *filter_k
 
     if (!json_is_object(obj))
         return json_deep_copy(obj);
+    /* The common case (short values, nothing to filter) needs no copy: the
+     * log line only reads it.  The caller gets a reference either way. */
+    filters = filter_key ? config_get(app, filter_key) : NULL;
+    if (json_array_size(filters) == 0) {
+        bool clean = true;
+
+        json_object_foreach(obj, k, v) {
+            if ((json_is_array(v) && (long long)json_array_size(v) > max_arr) ||
+                (json_is_string(v) && max_str >= 0 && (long long)json_string_length(v) > max_str)) {
+                clean = false;
+                break;
+            }
+        }
+        if (clean)
+            return json_incref(obj);
+    }
     copy = json_deep_copy(obj);
     json_object_foreach(copy, k, v) {
         if (json_is_array(v) && (long long)json_array_size(v) > max_arr) {
@@ -98,7 +114,6 @@ json_t *dispatch_filter_for_log(ah_app_t *app, json_t *obj, const char *filter_k
                 json_object_set_new(copy, k, json_stringn(json_string_value(v), cut));
         }
     }
-    filters = filter_key ? config_get(app, filter_key) : NULL;
     for (i = 0; json_is_array(filters) && i < json_array_size(filters); i++) {
         const char *path = json_string_value(json_array_get(filters, i));
         json_t *parent = NULL, *hit;
