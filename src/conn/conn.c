@@ -100,6 +100,13 @@ static void copy_field(char *dst, size_t n, const char *src)
     dst[len] = '\0';
 }
 
+static void ascii_only(char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20 || (unsigned char)*s > 0x7e)
+            *s = '?';
+}
+
 ah_connection_t *conn_new(ah_app_t *app, const ah_server_type_t *st, const struct conn_init *init)
 {
     static const struct conn_init empty;
@@ -141,6 +148,11 @@ ah_connection_t *conn_new(ah_app_t *app, const ah_server_type_t *st, const struc
     copy_field(c->message_id, sizeof(c->message_id), init->message_id ? init->message_id : "0");
     copy_field(c->remote_ip, sizeof(c->remote_ip), ip && ip[0] ? ip : "0");
     copy_field(c->remote_port, sizeof(c->remote_port), port && port[0] ? port : "0");
+    /* Both may come from X-Forwarded-* headers: keep them printable ASCII
+     * so that they always serialise (jansson refuses invalid UTF-8) and
+     * never carry control bytes into log lines. */
+    ascii_only(c->remote_ip);
+    ascii_only(c->remote_port);
     c->remote_port_is_string = init->remote_port_is_string;
     c->connected_at = core_now_ms();
     c->rooms = json_array();
