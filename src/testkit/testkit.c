@@ -90,6 +90,27 @@ json_t *testkit_messages(ah_connection_t *c)
     return tc ? tc->messages : NULL;
 }
 
+ah_connection_t *testkit_connection_new_as(ah_app_t *app, const char *type)
+{
+    /* connection.type is a borrowed string: keep the names in a small
+     * static table (tests use a handful) */
+    static char types[16][32];
+    ah_connection_t *c = testkit_connection_new(app);
+    size_t i;
+
+    if (c == NULL || type == NULL)
+        return c;
+    for (i = 0; i < ARRAY_SIZE(types); i++) {
+        if (types[i][0] == '\0')
+            snprintf(types[i], sizeof(types[i]), "%s", type);
+        if (strcmp(types[i], type) == 0) {
+            c->type = types[i];
+            break;
+        }
+    }
+    return c;
+}
+
 ah_connection_t *testkit_connection_new(ah_app_t *app)
 {
     struct conn_init init = {0};

@@ -77,6 +77,10 @@ void testkit_set_return_metadata(ah_app_t *app, bool on);
  * welcome message in its list.  Borrowed: it lives until destroyed
  * (ah_connection_destroy or the `quit` verb) or until testkit_app_free. */
 ah_connection_t *testkit_connection_new(ah_app_t *app);
+/* The same connection reporting another connection.type (e.g. "web" or
+ * "websocket"), to test blockedConnectionTypes and type-dependent code;
+ * rendering stays the testServer's.  `type` is at most 31 bytes. */
+ah_connection_t *testkit_connection_new_as(ah_app_t *app, const char *type);
 
 /* specHelper.runAction(name, params): a new connection whose params are
  * the JSON object text `params_json` (NULL: {}).  Returns the rendered
@@ -116,6 +120,7 @@ void testkit_run_until(ah_app_t *app, const bool *done);
  * themselves). */
 const ah_server_type_t *testkit_server_type(void);
 
-/* TODO(#4): specHelper.getStaticFile(file) once src/static exists. */
+/* Not provided: specHelper.getStaticFile (static files need the web
+ * server; test them through the integration tests). */
 
 #endif /* AH_SRC_TESTKIT_TESTKIT_H */
