@@ -496,3 +496,46 @@ char *json_out_str(const json_t *v, int indent, int opts, size_t *len)
     json_out(&b, v, indent, opts);
     return buf_detach(&b, len);
 }
+
+/* JavaScript's String(v) of a JSON value. */
+void json_out_js_string(struct buf *b, const json_t *v)
+{
+    char num[32];
+    size_t i;
+
+    switch (json_typeof(v)) {
+    case JSON_STRING:
+        buf_add(b, json_string_value(v), json_string_length(v));
+        break;
+    case JSON_INTEGER:
+        buf_addf(b, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+        break;
+    case JSON_REAL:
+        json_out_number(json_real_value(v), num);
+        buf_adds(b, num);
+        break;
+    case JSON_TRUE:
+        buf_adds(b, "true");
+        break;
+    case JSON_FALSE:
+        buf_adds(b, "false");
+        break;
+    case JSON_NULL:
+        buf_adds(b, "null");
+        break;
+    case JSON_OBJECT:
+        buf_adds(b, "[object Object]");
+        break;
+    case JSON_ARRAY:
+        /* Array#join(","): null and undefined elements are empty */
+        for (i = 0; i < json_array_size(v); i++) {
+            const json_t *x = json_array_get(v, i);
+
+            if (i > 0)
+                buf_addc(b, ',');
+            if (!json_is_null(x))
+                json_out_js_string(b, x);
+        }
+        break;
+    }
+}

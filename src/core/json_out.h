@@ -31,6 +31,9 @@ enum {
 void json_out(struct buf *b, const json_t *v, int indent, int opts);
 /* Same, into a new NUL-terminated string (free it); *len may be NULL. */
 char *json_out_str(const json_t *v, int indent, int opts, size_t *len);
+/* JavaScript's String(v): strings as is, numbers as Number#toString,
+ * arrays joined with "," (null elements empty), objects "[object Object]". */
+void json_out_js_string(struct buf *b, const json_t *v);
 /* Number#toString of a double into out (>= 32 bytes); returns the length. */
 int json_out_number(double d, char *out);
 /* A NEW shallow copy of object `obj` (borrowed) whose keys are in JS

@@ -25,6 +25,7 @@
 
 #include "config/config.h"
 #include "core/core.h"
+#include "core/json_out.h"
 
 /* ---------------------------------------------------------------- NaN marks */
 
@@ -265,44 +266,7 @@ int inputs_reduce_validate(struct dctx *x)
 
 static void js_string(struct buf *b, const json_t *v)
 {
-    char t[32];
-    size_t i;
-
-    switch (json_typeof(v)) {
-    case JSON_STRING:
-        buf_add(b, json_string_value(v), json_string_length(v));
-        break;
-    case JSON_INTEGER:
-        buf_addf(b, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-        break;
-    case JSON_REAL:
-        dispatch_number_text(json_real_value(v), t);
-        buf_adds(b, t);
-        break;
-    case JSON_TRUE:
-        buf_adds(b, "true");
-        break;
-    case JSON_FALSE:
-        buf_adds(b, "false");
-        break;
-    case JSON_NULL:
-        buf_adds(b, "null");
-        break;
-    case JSON_ARRAY:
-        /* Array#join(","): null elements become "" */
-        for (i = 0; i < json_array_size(v); i++) {
-            const json_t *e = json_array_get(v, i);
-
-            if (i)
-                buf_addc(b, ',');
-            if (!json_is_null(e))
-                js_string(b, e);
-        }
-        break;
-    case JSON_OBJECT:
-        buf_adds(b, "[object Object]");
-        break;
-    }
+    json_out_js_string(b, v);
 }
 
 char *dispatch_js_string(const json_t *v)
