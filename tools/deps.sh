@@ -72,7 +72,7 @@ if [ ! -f "$deps/lib/libllhttp.a" ] || [ ! -f "$deps/include/llhttp.h" ]; then
     cp "$a" "$deps/lib/libllhttp.a"
     cp "$h" "$deps/include/llhttp.h"
     [ -n "$pc" ] && cp "$pc" "$deps/lib/pkgconfig/libllhttp.pc"
-    grep -E 'define LLHTTP_VERSION_(MAJOR|MINOR)' "$deps/include/llhttp.h" | tr '\n' ' '; echo
+    echo "deps: llhttp $(sed -n 's/^#define LLHTTP_VERSION_MAJOR //p' "$deps/include/llhttp.h").$(sed -n 's/^#define LLHTTP_VERSION_MINOR //p' "$deps/include/llhttp.h") in build/deps"
 fi
 
 case "$what" in
