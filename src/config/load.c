@@ -468,6 +468,10 @@ static int load_dirs(struct loader *L)
 
         if (stat(def, &st) == 0 && S_ISDIR(st.st_mode))
             json_array_append_new(dirs, json_string(def));
+        else /* started from another directory, most likely */
+            json_array_append_new(L->warnings,
+                                  json_sprintf("no config directory '%s': using the built-in defaults "
+                                               "(run from the project directory, or give --config=DIR)", def));
         free(def);
     }
     /* a directory given twice is loaded once */

@@ -148,7 +148,10 @@ static void test_defaults_only(void)
     CHECK_JSON("general.paths.pid", want);
     snprintf(want, sizeof(want), "%s/src", proj);
     CHECK_EQ_STR(S("general.paths.src"), want);
-    CHECK_EQ_INT(json_array_size(app->config_warnings), 0);
+    /* the only warning: no config directory, so built-in defaults */
+    CHECK_EQ_INT(json_array_size(app->config_warnings), 1);
+    CHECK(strstr(json_string_value(json_array_get(app->config_warnings, 0)),
+                 "using the built-in defaults") != NULL);
     /* the id: the host's last non-loopback IPv4 or "actionhero" */
     CHECK(app->id && strcmp(app->id, "127.0.0.1") != 0 && app->id[0]);
 }
