@@ -116,11 +116,17 @@ $(O)/bench/floor: bench/floor/floor.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CSTD) -O2 $(WARN) -o $@ $< $(shell pkg-config --cflags --libs libuv)
 
-bench: deps all $(O)/bench/floor
-	@sh bench/run.sh
+$(O)/bench/wsload: bench/wsload/wsload.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CSTD) -O2 -g $(WARN) -o $@ $< $(shell pkg-config --cflags --libs libuv) -lwslay
 
-bench-smoke: deps all $(O)/bench/floor
-	@sh bench/run.sh --smoke
+BENCH_TOOLS := $(O)/bench/floor $(O)/bench/wsload
+
+bench: deps all $(BENCH_TOOLS)
+	@sh bench/run.sh $(BENCH_ARGS)
+
+bench-smoke: deps all $(BENCH_TOOLS)
+	@sh bench/run.sh --smoke $(BENCH_ARGS)
 
 clean:
 	rm -rf $(O)/obj $(O)/gen $(O)/unit $(O)/asan $(O)/actionhero $(O)/actionhero-test $(LIB)

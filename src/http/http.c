@@ -136,6 +136,9 @@ static int load_cfg(ah_app_t *app, struct http_cfg *cfg)
     cfg->keepalive_timeout = cfg_size(app, "web.keepAliveTimeout", 5000);
 
     cfg->secure = config_bool(app, "web.secure", false);
+    if (cfg->secure)
+        return ah_app_fail(app, "web.secure: HTTPS is not built into this server; terminate TLS in a proxy "
+                                "in front of it (X-Forwarded-Proto is honoured)");
     cfg->enable_etag = config_bool(app, "web.enableEtag", true);
     cfg->save_raw_body = config_bool(app, "web.saveRawBody", false);
     cfg->compress = json_is_true(config_get(app, "web.compress"));
@@ -328,7 +331,8 @@ static void build_base(struct http_server *srv)
     }
     srv->n_base = cfg->n_headers + 1;
     hdr_finalize(srv->base, srv->n_base, false, computed, &srv->base_block);
-    buf_addf(&srv->keepalive_line, "Keep-Alive: timeout=%llu", (unsigned long long)(cfg->keepalive_timeout / 1000));
+    if (cfg->keepalive_timeout > 0)
+        buf_addf(&srv->keepalive_line, "Keep-Alive: timeout=%llu", (unsigned long long)(cfg->keepalive_timeout / 1000));
 }
 
 /* ------------------------------------------------------------ initializer */

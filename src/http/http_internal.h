@@ -308,7 +308,6 @@ struct http_req {
 
     /* derived from the URL */
     struct buf path;                /* url.parse(url).pathname */
-    size_t path_len;
     const char *query;              /* after '?' (not NUL-terminated), or NULL */
     size_t query_len;
     struct seg *parts;              /* pathname split on '/' */
@@ -325,8 +324,9 @@ struct http_req {
     char mp_error[256];
 
     /* the web connection's raw state (web.md §10) */
-    json_t *cookies;                /* object */
-    json_t *raw_params;             /* {query, body, files, rawBody} */
+    json_t *cookies;                /* object, built when asked for */
+    json_t *raw_params;             /* {query, body, files}, built when asked for */
+    json_t *body_fields, *body_files; /* of a parsed body, or NULL */
     char fingerprint[64];
     char message_id[40];
     bool new_fingerprint;
@@ -460,6 +460,8 @@ const char *http_mime_lookup(const char *name);
 
 /* Cookie header -> object (the simple parser of connection.md §2.1). */
 json_t *http_parse_cookies(const char *s, size_t n);
+/* The value of one cookie (same rules, last wins) without the object. */
+bool http_cookie_value(const char *s, size_t n, const char *key, const char **val, size_t *vlen);
 /* Fingerprint cookie text: "<key>=<fp>;path=/;expires=<date>;" */
 void http_fingerprint_cookie(const char *key, const char *fp, json_t *settings, uint64_t now_ms,
                              struct buf *out);

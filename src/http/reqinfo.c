@@ -71,6 +71,41 @@ json_t *http_parse_cookies(const char *s, size_t n)
     return o;
 }
 
+/* The value of cookie `key` with the same rules (the last one wins),
+ * without building the object. */
+bool http_cookie_value(const char *s, size_t n, const char *key, const char **val, size_t *vlen)
+{
+    const char *end = s + n;
+    size_t kl = strlen(key);
+    bool found = false;
+
+    while (s <= end) {
+        const char *semi = memchr(s, ';', (size_t)(end - s));
+        const char *pe = semi ? semi : end;
+        const char *eq = memchr(s, '=', (size_t)(pe - s));
+        const char *name = s, *v = "";
+        size_t nlen = (size_t)((eq ? eq : pe) - s), vl = 0;
+
+        trim(&name, &nlen);
+        if (nlen == kl && memcmp(name, key, kl) == 0) {
+            if (eq) {
+                const char *eq2 = memchr(eq + 1, '=', (size_t)(pe - eq - 1));
+
+                v = eq + 1;
+                vl = (size_t)((eq2 ? eq2 : pe) - v);
+                trim(&v, &vl);
+            }
+            *val = v;
+            *vlen = vl;
+            found = true;
+        }
+        if (!semi)
+            break;
+        s = semi + 1;
+    }
+    return found;
+}
+
 /* browser_fingerprint's Set-Cookie: "<key>=<fp>;" then each setting as
  * "k=v;" ("k;" when falsy), expires rendered as now + ms in UTC. */
 void http_fingerprint_cookie(const char *key, const char *fp, json_t *settings, uint64_t now_ms,

@@ -139,7 +139,6 @@ static void parse_url(struct http_req *req)
         req->query = q + 1;
         req->query_len = (size_t)((h ? h : end) - (q + 1));
     }
-    req->path_len = req->path.len;
 }
 
 /* pathname.split("/"), leading empty parts and one trailing removed. */
@@ -540,29 +539,51 @@ static void parse_body(struct http_req *req, json_t **fields, json_t **files, ch
 
 /* ------------------------------------------------------------ pipeline */
 
+/* A fingerprint must be valid UTF-8 to be rendered in JSON. */
+static bool utf8_ok(const char *s, size_t n)
+{
+    size_t i;
+    json_t *t;
+
+    for (i = 0; i < n; i++)
+        if ((unsigned char)s[i] >= 0x80)
+            break;
+    if (i == n)
+        return true;
+    t = json_stringn(s, n);
+    json_decref(t);
+    return t != NULL;
+}
+
 static void fingerprint(struct http_req *req)
 {
     struct http_cfg *cfg = &req->srv->cfg;
     size_t n = 0;
     const char *cookie = http_req_header(req, "cookie", &n);
-    json_t *fp;
-    const char *h;
+    const char *fp, *h;
+    size_t fpl;
 
-    req->cookies = cookie ? http_parse_cookies(cookie, n) : json_object();
     req->new_fingerprint = false;
     req->set_cookie_len = 0;
-    fp = json_object_get(req->cookies, cfg->cookie_key);
-    if (fp) {
-        snprintf(req->fingerprint, sizeof(req->fingerprint), "%s", json_string_value(fp));
+    if (cookie && http_cookie_value(cookie, n, cfg->cookie_key, &fp, &fpl) && utf8_ok(fp, fpl)) {
+        if (fpl >= sizeof(req->fingerprint)) {
+            /* connection fingerprints hold 63 bytes: cut on a character */
+            fpl = sizeof(req->fingerprint) - 1;
+            while (fpl > 0 && ((unsigned char)fp[fpl] & 0xC0) == 0x80)
+                fpl--;
+        }
+        memcpy(req->fingerprint, fp, fpl);
+        req->fingerprint[fpl] = '\0';
         return;
     }
     /* the exact cookieKey as a header name: names are lower-cased, so only
      * a lower-case key can match (connection.md §2.1 quirk) */
-    if (strcmp(cfg->cookie_key, cfg->cookie_key_lower) == 0 && (h = hdr(req, cfg->cookie_key_lower)) != NULL) {
+    if (strcmp(cfg->cookie_key, cfg->cookie_key_lower) == 0 && (h = hdr(req, cfg->cookie_key_lower)) != NULL &&
+        utf8_ok(h, strlen(h))) {
         snprintf(req->fingerprint, sizeof(req->fingerprint), "%s", h);
         return;
     }
-    if ((h = hdr(req, cfg->cookie_header)) != NULL) {
+    if ((h = hdr(req, cfg->cookie_header)) != NULL && utf8_ok(h, strlen(h))) {
         snprintf(req->fingerprint, sizeof(req->fingerprint), "%s", h);
         return;
     }
@@ -655,8 +676,6 @@ static void api_params(struct http_req *req)
         http_fill_params(c->params, q);
         json_decref(q);
     }
-    json_object_set_new(req->raw_params, "query",
-                        query_parse_simple(req->query ? req->query : "", req->query ? req->query_len : 0));
     if (req->want_body) {
         json_t *fields, *files;
         char err[512];
@@ -667,12 +686,10 @@ static void api_params(struct http_req *req)
                 form_error(req, err);
             if (req->body_type == BT_JSON && !cfg->form.multiples)
                 last_values(fields, c->params);
-            json_object_set(req->raw_params, "body", fields);
-            json_object_set(req->raw_params, "files", files);
             http_fill_params(c->params, files);
             http_fill_params(c->params, fields);
-            json_decref(fields);
-            json_decref(files);
+            req->body_fields = fields; /* kept for rawConnection.params */
+            req->body_files = files;
         }
     }
     json_object_set_new(c->params, "action", json_null());
@@ -834,7 +851,6 @@ void http_request_run(struct http_req *req)
     c = conn_new(srv->app, &http_server_type, &init);
     req->conn = c;
     http_req_ref(req); /* released by the server type's release hook */
-    req->raw_params = json_object();
     if (conn_start(c) < 0 || c->destroyed) {
         static const char body[] = "{\"error\":\"the connection was refused\"}";
 
@@ -902,6 +918,10 @@ void http_req_clear(struct http_req *req)
     req->cookies = NULL;
     json_decref(req->raw_params);
     req->raw_params = NULL;
+    json_decref(req->body_fields);
+    req->body_fields = NULL;
+    json_decref(req->body_files);
+    req->body_files = NULL;
     buf_reset(&req->url);
     buf_reset(&req->hbuf);
     buf_reset(&req->path);

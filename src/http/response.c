@@ -266,8 +266,10 @@ void http_write_response(struct http_req *req, int status, const char *hdrs, siz
         buf_adds(o, http_date_now(srv));
         if (req->keep_alive) {
             buf_add(o, "\r\nConnection: keep-alive\r\n", 26);
-            buf_add(o, srv->keepalive_line.data, srv->keepalive_line.len);
-            buf_add(o, "\r\n", 2);
+            if (srv->keepalive_line.len) {
+                buf_add(o, srv->keepalive_line.data, srv->keepalive_line.len);
+                buf_add(o, "\r\n", 2);
+            }
         } else {
             buf_add(o, "\r\nConnection: close\r\n", 21);
         }
@@ -595,15 +597,36 @@ const char *http_header(ah_connection_t *c, const char *lname)
 json_t *http_cookies(const ah_connection_t *c)
 {
     struct http_req *req = http_req_of(c);
+    size_t n = 0;
+    const char *s;
 
-    return req ? req->cookies : NULL;
+    if (req == NULL)
+        return NULL;
+    if (req->cookies == NULL) {
+        s = http_req_header(req, "cookie", &n);
+        req->cookies = s ? http_parse_cookies(s, n) : json_object();
+    }
+    return req->cookies;
 }
 
 json_t *http_raw_params(const ah_connection_t *c)
 {
     struct http_req *req = http_req_of(c);
 
-    return req ? req->raw_params : NULL;
+    if (req == NULL)
+        return NULL;
+    if (req->raw_params == NULL) {
+        req->raw_params = json_object();
+        /* api and trace mode (web.md §6.1) */
+        if (req->mode == MODE_API || req->mode == MODE_TRACE)
+            json_object_set_new(req->raw_params, "query",
+                                query_parse_simple(req->query ? req->query : "", req->query ? req->query_len : 0));
+        if (req->body_fields)
+            json_object_set(req->raw_params, "body", req->body_fields);
+        if (req->body_files)
+            json_object_set(req->raw_params, "files", req->body_files);
+    }
+    return req->raw_params;
 }
 
 const char *http_raw_body(const ah_connection_t *c, size_t *len)

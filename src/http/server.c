@@ -280,7 +280,10 @@ void http_request_finished(struct http_req *req)
     }
     cl->phase = PH_IDLE;
     cl->phase_start = now_ms(cl);
-    set_deadline(cl, cl->phase_start + cl->srv->cfg.keepalive_timeout);
+    /* keepAliveTimeout 0 disables the idle timeout (as in Node) */
+    cl->deadline = 0;
+    if (cl->srv->cfg.keepalive_timeout > 0)
+        set_deadline(cl, cl->phase_start + cl->srv->cfg.keepalive_timeout);
     req_detach(cl, req);
     if (cl->in_execute)
         return; /* the parse loop goes on */
@@ -528,7 +531,7 @@ static size_t execute(struct http_client *cl, const char *p, size_t n)
             if (req->upgrade) {
                 /* nothing after an upgrade request is HTTP any more */
                 cl->no_more_requests = true;
-                if (http_ws_owns(cl->srv, req->url.data, req->path_len) && req->method == HTTP_GET) {
+                if (http_ws_owns(cl->srv, req->path.data, req->path.len) && req->method == HTTP_GET) {
                     /* keep the rest for the websocket */
                     if (p == cl->in.data) {
                         memmove(cl->in.data, cl->in.data + off, n - off);
@@ -773,7 +776,7 @@ static void on_timer(uv_timer_t *t)
     case PH_IDLE:
         if (cl->writing || cl->out.len > 0) {
             /* still writing a response: idle time starts after it */
-            set_deadline(cl, now + cl->srv->cfg.keepalive_timeout);
+            set_deadline(cl, now + (cl->srv->cfg.keepalive_timeout > 1000 ? cl->srv->cfg.keepalive_timeout : 1000));
             return;
         }
         client_close(cl);

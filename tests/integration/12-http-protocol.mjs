@@ -268,6 +268,28 @@ const order = (r) => r.responses.map((x) => JSON.parse(x.body).params.i);
   eq('other /primus* paths: 426', r.statuses, [426]);
 }
 
+// ---------------------------------------------------------------- websocket hand-over
+{
+  // the echo path is a test-only websocket endpoint of the websocket server
+  const ws = await startServer({
+    env: { ACTIONHERO_CONFIG_OVERRIDES: JSON.stringify({ routes, web: { rootEndpointType: 'api' }, websocket: { echoPathForTests: '/echo-ws' } }) },
+  });
+  const frame = (text) => {
+    const payload = Buffer.from(text);
+    const mask = Buffer.from([1, 2, 3, 4]);
+    const masked = Buffer.from(payload.map((b, i) => b ^ mask[i % 4]));
+    return Buffer.concat([Buffer.from([0x81, 0x80 | payload.length]), mask, masked]);
+  };
+  const upgrade = 'GET /echo-ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+    'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n';
+  // a slow request first: the upgrade waits until its response is written,
+  // and the frame sent in the same packet reaches the websocket
+  const r = await raw(ws.port, [Buffer.concat([Buffer.from(get(1, '&delay=100') + upgrade), frame('hello ws')])], { halfClose: false, timeout: 1500 });
+  eq('pipelined request answered before the upgrade', r.statuses.slice(0, 1), [200]);
+  check('101 after it', /HTTP\/1\.1 101 Switching Protocols/.test(r.data) && r.data.indexOf('101 Switching') > r.data.indexOf('200 OK'), r.data.slice(0, 300));
+  check('bytes after the upgrade request reach the websocket', r.data.includes('hello ws'), r.data.slice(-60));
+}
+
 // ---------------------------------------------------------------- the server survived everything
 {
   const r = await raw(P, [get('alive')]);

@@ -53,6 +53,10 @@ check_contains "file root without urlPathForFiles: message" "$(cat "$out")" 'roo
 check_eq "bad automaticRoutes verb: exit 1" "$?" "1"
 check_contains "bad automaticRoutes verb: message" "$(cat "$out")" "fetch is not an HTTP verb"
 
+(cd "$AH_DIR" && env NODE_ENV=test PORT="$(free_port)" ACTIONHERO_CONFIG_OVERRIDES='{"web":{"secure":true}}' "$AH_BIN" start >"$out" 2>&1)
+check_eq "web.secure: exit 1" "$?" "1"
+check_contains "web.secure: says HTTPS is not built in" "$(cat "$out")" "web.secure: HTTPS is not built into this server"
+
 # ---------------------------------------------------------------- Unix socket
 sock="$AH_DIR/web.sock"
 pid=$(run "$AH_DIR/unix.log" ACTIONHERO_CONFIG_OVERRIDES="{\"web\":{\"bindIP\":null,\"port\":\"$sock\"},\"logger\":{\"level\":\"info\"}}" "$AH_BIN" start)

@@ -1,20 +1,23 @@
 // public/chat.html in headless Chromium: two pages (two browser contexts, so
 // two sessions) join defaultRoom, see each other in the member list and
-// exchange messages.  builtin.md §2, chat.md, websocket.md §6.
+// exchange messages; page A goes through a TCP proxy that the test cuts, and
+// comes back in the room with a new connection.  builtin.md §2, chat.md,
+// websocket.md §6.
 //
 // AH_TEST_URL=http://host:port runs the pages against an already running
 // server instead of starting one.
 import { check, eq, done, startServer } from '../../lib/lib.mjs';
-import { launch, newPage, withoutMissingAssets } from '../browser.mjs';
+import { launch, newPage, startProxy, withoutMissingAssets } from '../browser.mjs';
 
 const base = process.env.AH_TEST_URL || (await startServer()).url;
+const proxy = await startProxy(Number(new URL(base).port));
 const browser = await launch();
 
 try {
   const [a, b] = [await newPage(browser), await newPage(browser)];
 
-  async function open(page) {
-    await page.goto(`${base}/chat.html`);
+  async function open(page, origin = base) {
+    await page.goto(`${origin}/chat.html`);
     await page.waitForSelector('body[data-ready="true"]');
     return page.evaluate(() => ({
       id: window.chat.client.id,
@@ -41,7 +44,7 @@ try {
   const waitTopMessage = (page, text) => page.waitForFunction(
     (t) => { const li = document.querySelector('#chatBox li.say .text'); return li && li.textContent === t; }, text);
 
-  const A = await open(a);
+  const A = await open(a, proxy.url);
   check('page A: connected with a UUID id', A.state === 'connected' && /^[0-9a-f-]{36}$/.test(A.id), A);
   eq('page A: joined defaultRoom', [A.rooms, A.currentRoom], [['defaultRoom'], 'defaultRoom']);
   eq('page A: shows its id and fingerprint', [A.shownId, A.shownFp], [A.id, A.fingerprint]);
@@ -81,11 +84,29 @@ try {
   await waitTopMessage(b, 'last one');
   eq('page B: the empty submit sent nothing', (await messages(b)).filter((m) => m.kind === 'say').map((m) => m.text), ['last one', evil, 'hello from A']);
 
+  // network loss on A's side: the client reconnects, re-joins defaultRoom
+  // and the page shows the new id
+  const dropped = proxy.dropAll();
+  check('the proxy cut A\'s connections', dropped >= 1, dropped);
+  await a.waitForFunction((old) => window.chat.client.state === 'connected' && window.chat.client.id !== old
+    && document.getElementById('name').textContent === window.chat.client.id, A.id);
+  const A2 = await a.evaluate(() => ({ id: window.chat.client.id, rooms: window.chat.client.rooms }));
+  eq('page A after the drop: back in defaultRoom with a new id', A2.rooms, ['defaultRoom']);
+  check('page A tells the user it reconnected', (await messages(a)).some((m) => m.kind === 'notice' && /reconnected/.test(m.text)));
+  await say(a, 'A is back');
+  await waitTopMessage(b, 'A is back');
+  eq('page B hears A again, from A\'s new id', (await messages(b))[0].from, A2.id);
+  await b.evaluate(() => window.chat.refreshMembers());
+  await b.waitForFunction((want) => [...document.querySelectorAll('#members li')].map((li) => li.textContent).sort().join() === want,
+    [A2.id, B.id].sort().join());
+  eq('page B: members are A\'s new connection and B', await members(b), [A2.id, B.id].sort());
+
   eq('page A: no errors', withoutMissingAssets(a.problems), []);
   eq('page B: no errors', withoutMissingAssets(b.problems), []);
 } catch (e) {
   check(`browser chat test ran (${e.message.split('\n')[0]})`, false, e.stack.split('\n').slice(0, 8));
 } finally {
   await browser.close();
+  await proxy.close();
 }
 await done();
