@@ -20,6 +20,7 @@
  */
 #include "tasks/tasks_internal.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,6 +69,22 @@ struct pool {
 
 static void worker_poll(struct worker *w);
 static void worker_end(struct worker *w);
+
+/* A worker event with {workerId} as the log line's data. */
+static void wlog(struct worker *w, int level, const char *fmt, ...) AH_PRINTF(3, 4);
+static void wlog(struct worker *w, int level, const char *fmt, ...)
+{
+    json_t *data;
+    va_list ap;
+
+    if (!log_enabled(level))
+        return;
+    data = json_pack("{s:i}", "workerId", w->id);
+    va_start(ap, fmt);
+    log_vmsg(level, data, fmt, ap);
+    va_end(ap);
+    json_decref(data);
+}
 
 /* ---------------------------------------------------------------- commands */
 
@@ -347,7 +364,7 @@ static void pause_worker(struct worker *w)
             worker_end(w);
         return;
     }
-    log_msg(w->t->cfg.wl_pause, NULL, "[ worker ] paused workerId=%d", w->id);
+    wlog(w, w->t->cfg.wl_pause, "[ worker ] paused");
     uv_timer_start(&w->poll_timer, on_poll_timer, w->t->cfg.timeout, 0);
 }
 
@@ -563,7 +580,7 @@ static void worker_poll(struct worker *w)
         check_queues_then_pause(w);
         return;
     }
-    log_msg(w->t->cfg.wl_poll, NULL, "[ worker ] polling %s workerId=%d", w->queues[w->nq], w->id);
+    wlog(w, w->t->cfg.wl_poll, "[ worker ] polling %s", w->queues[w->nq]);
     s = w->stopped ? NULL : tasks_store(w->t);
     if (s == NULL) {
         pause_worker(w);
@@ -668,7 +685,7 @@ static void worker_end(struct worker *w)
     add_untrack(w, &b, true);
     (void)wmulti(w, NULL, &b);
     store_batch_release(&b);
-    log_msg(w->t->cfg.wl_end, NULL, "[ worker ] ended workerId=%d", w->id);
+    wlog(w, w->t->cfg.wl_end, "[ worker ] ended");
     worker_close_handles(w);
 }
 
@@ -709,7 +726,7 @@ static void worker_start(struct worker *w)
     struct store_batch b = STORE_BATCH_INIT;
 
     w->running = true;
-    log_msg(w->t->cfg.wl_start, NULL, "[ worker ] started workerId=%d", w->id);
+    wlog(w, w->t->cfg.wl_start, "[ worker ] started");
     add_track(w, &b);
     (void)wmulti(w, NULL, &b);
     store_batch_release(&b);

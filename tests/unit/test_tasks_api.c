@@ -469,6 +469,12 @@ static void suite(ah_app_t *app, const char *label)
     tr_reset(&r);
 }
 
+static void set_namespace(ah_app_t *app, void *arg)
+{
+    tcfg_apply(app, arg);
+    testkit_config_set(app, "tasks.connectionOptions.tasks.namespace", json_string("myapp"));
+}
+
 int main(void)
 {
     struct tcfg cfg = {0};
@@ -477,6 +483,17 @@ int main(void)
 
     app = tapp_new(&cfg);
     suite(app, "memory");
+    CHECK_EQ_INT(testkit_app_free(app), 0);
+
+    /* connectionOptions.tasks.namespace replaces "resque" in every key */
+    app = testkit_app_new_with(set_namespace, &cfg);
+    CHECK(is_true(enq(app, "testEcho", "{}", NULL)));
+    CHECK_EQ_STR(rtext(TS(app, "LLEN", "myapp:queue:default")), "1");
+    CHECK_EQ_STR(rtext(TS(app, "SMEMBERS", "myapp:queues")), "[default]");
+    CHECK_EQ_STR(rtext(TS(app, "EXISTS", "resque:queues")), "0");
+    store_reply_free(TS(app, "SET", "myapp:lock:x", "1"));
+    CHECK_EQ_STR(jtext(CALL(app, &r, ah_task_app_locks(app, tr_cb, &r))), "{\"lock:x\":\"1\"}");
+    tr_reset(&r);
     CHECK_EQ_INT(testkit_app_free(app), 0);
 
     if (!test_redis_available() || !test_redis_start(&redis, 0)) {
