@@ -251,6 +251,24 @@ static bool stat_regular(const char *path, int depth, struct buf *found, const c
     return true;
 }
 
+
+/* Read up to n bytes from the start of fd (threadpool side); returns how
+ * many arrived (fewer: the file shrank or a read failed, errno says). */
+static size_t read_all(int fd, char *p, size_t n)
+{
+    size_t got = 0;
+
+    while (got < n) {
+        ssize_t r = pread(fd, p + got, n - got, (off_t)got);
+
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            break;
+        got += (size_t)r;
+    }
+    return got;
+}
 static void job_run(uv_work_t *w)
 {
     struct http_file *f = w->data;
@@ -296,18 +314,10 @@ static void job_run(uv_work_t *w)
         f->not_modified = http_not_modified(f->ims, f->inm, f->cc, cfg->enable_etag, f->size, f->mtime_ms, f->etag,
                                             &f->add_etag);
         if (!f->not_modified && !f->head && f->size <= SMALL_FILE) {
-            size_t got = 0;
+            size_t got;
 
             f->content = xmalloc(f->size + 1);
-            while (got < f->size) {
-                ssize_t r = pread(f->fd, f->content + got, f->size - got, (off_t)got);
-
-                if (r < 0 && errno == EINTR)
-                    continue;
-                if (r <= 0)
-                    break;
-                got += (size_t)r;
-            }
+            got = read_all(f->fd, f->content, f->size);
             if (got < f->size) {
                 snprintf(f->err, sizeof(f->err), "Error: %s, read '%s'", got ? "file changed" : strerror(errno),
                          found.data);
@@ -843,18 +853,10 @@ static void get_run(uv_work_t *w)
                  (unsigned long long)f->size, g->max_bytes);
         f->result = FILE_READ_ERROR;
     } else {
-        size_t got = 0;
+        size_t got;
 
         f->content = xmalloc(f->size + 1);
-        while (got < f->size) {
-            ssize_t r = pread(f->fd, f->content + got, f->size - got, (off_t)got);
-
-            if (r < 0 && errno == EINTR)
-                continue;
-            if (r <= 0)
-                break;
-            got += (size_t)r;
-        }
+        got = read_all(f->fd, f->content, f->size);
         if (got < f->size) {
             snprintf(f->err, sizeof(f->err), "Error: %s, read '%s'", got ? "file changed" : strerror(errno),
                      f->path);
