@@ -5,31 +5,13 @@
 // published in a Node server's format reaches both servers' members, a
 // message with another serverToken reaches nobody, and destroying a room
 // on one server removes the members of the other.
-import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { startServer, check, eq, freePort, sleep, done } from '../lib/lib.mjs';
+import { startRedis } from '../lib/redis.mjs';
+import { startServer, check, eq, sleep, done } from '../lib/lib.mjs';
 import { wsClient } from '../lib/ws-client.mjs';
 
-function haveRedis() {
-  try { execFileSync('redis-server', ['--version']); execFileSync('redis-cli', ['--version']); return true; } catch { return false; }
-}
-if (!haveRedis()) {
-  console.log('not ok - redis-server is not installed (make test installs it)');
-  process.exit(1);
-}
-const redisPort = await freePort();
-const redisDir = mkdtempSync(path.join(os.tmpdir(), 'ah-redis-'));
-const redis = spawn('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no',
-  '--dir', redisDir, '--daemonize', 'no'], { stdio: 'ignore' });
-const cli = (...args) => execFileSync('redis-cli', ['-h', '127.0.0.1', '-p', String(redisPort), ...args],
-  { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
-for (let i = 0; i < 100; i++) {
-  try { if (cli('ping') === 'PONG') break; } catch { /* not yet */ }
-  await sleep(50);
-}
-process.on('exit', () => { redis.kill('SIGKILL'); rmSync(redisDir, { recursive: true, force: true }); });
+const redisServer = await startRedis(); // tests/lib/redis.mjs
+const redisPort = redisServer.port;
+const cli = redisServer.cli;
 
 const overrides = JSON.stringify({
   redis: { enabled: true, host: '127.0.0.1', port: redisPort },

@@ -2,27 +2,16 @@
 // scheduler on one redis-server: every job (enqueued at once or delayed) runs
 // exactly once, exactly one scheduler holds the leader lock, the per-worker
 // counts add up, and a stop untracks every worker.
-import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import os from 'node:os';
-import path from 'node:path';
-import { startServer, check, eq, freePort, sleep, done } from '../lib/lib.mjs';
+import { startRedis } from '../lib/redis.mjs';
+import { startServer, check, eq, sleep, done } from '../lib/lib.mjs';
 import NR from 'node-resque';
 
 const { Queue } = NR;
 
-function haveRedis() {
-  try { execFileSync('redis-server', ['--version']); return true; } catch { return false; }
-}
-if (!haveRedis()) {
-  console.log('not ok - redis-server is not installed (make test installs it)');
-  process.exit(1);
-}
-const redisPort = await freePort();
-const redisDir = mkdtempSync(path.join(os.tmpdir(), 'ah-redis-'));
-const redis = spawn('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no',
-  '--dir', redisDir, '--daemonize', 'no'], { stdio: 'ignore' });
-process.on('exit', () => { redis.kill('SIGKILL'); rmSync(redisDir, { recursive: true, force: true }); });
+const redisServer = await startRedis(); // tests/lib/redis.mjs
+const redisPort = redisServer.port;
 const queue = new Queue({ connection: { host: '127.0.0.1', port: redisPort } });
 queue.on('error', () => {});
 for (let i = 0; i < 100; i++) {
