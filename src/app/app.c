@@ -46,6 +46,7 @@ void app_free(ah_app_t *app)
     free(app->init_state);
     free(app->stop_accepting);
     json_decref(app->config);
+    config_changed();
     json_decref(app->config_warnings);
     free(app->env);
     free(app->id);

@@ -43,6 +43,7 @@ int config_tree_set(json_t *root, const char *path, json_t *value_take)
     json_t *cur = root;
     const char *p = path;
 
+    config_changed();
     if (!json_is_object(root) || path == NULL || *path == '\0')
         goto fail;
     for (;;) {
@@ -157,6 +158,7 @@ void config_merge_from(json_t *dst, json_t *src, const char *prefix, struct conf
     const char *k;
     json_t *v;
 
+    config_changed();
     if (!json_is_object(dst) || !json_is_object(src))
         return;
     json_object_foreach(src, k, v) {
@@ -198,9 +200,56 @@ void config_merge(json_t *dst, json_t *src)
 
 /* ------------------------------------------------------------ lookups */
 
+/* Lookups by dotted path run on every request (log limits, param
+ * scrubbing, ...), so the last answers are remembered per thread, keyed by
+ * the path's address and checked against its text, the root and a
+ * generation that every change to a configuration tree made through this
+ * module (set, merge, load, testkit) bumps. */
+static unsigned long config_gen = 1;
+
+struct config_memo {
+    const char *path;
+    const json_t *root;
+    unsigned long gen;
+    json_t *value;
+    char text[56];
+};
+static __thread struct config_memo memo[128];
+
+void config_changed(void)
+{
+    __atomic_add_fetch(&config_gen, 1, __ATOMIC_RELAXED);
+}
+
 json_t *config_get(ah_app_t *app, const char *path)
 {
-    return config_tree_get(app->config, path);
+    struct config_memo *set;
+    unsigned long gen = __atomic_load_n(&config_gen, __ATOMIC_RELAXED);
+    size_t n, i;
+    json_t *v;
+
+    if (path == NULL)
+        return NULL;
+    /* two ways per set: the dozen paths read per request never evict
+     * each other */
+    set = &memo[((uint64_t)(uintptr_t)path * 0x9E3779B97F4A7C15ULL >> 58) * 2];
+    for (i = 0; i < 2; i++) {
+        struct config_memo *m = &set[i];
+
+        if (m->path == path && m->root == app->config && m->gen == gen && strcmp(m->text, path) == 0)
+            return m->value;
+    }
+    v = config_tree_get(app->config, path);
+    n = strlen(path);
+    if (n < sizeof(set->text)) {
+        set[1] = set[0];
+        set[0].path = path;
+        set[0].root = app->config;
+        set[0].gen = gen;
+        set[0].value = v;
+        memcpy(set[0].text, path, n + 1);
+    }
+    return v;
 }
 
 long long config_int(ah_app_t *app, const char *path, long long dflt)

@@ -71,6 +71,9 @@ int config_load(ah_app_t *app, const struct config_args *args, char *err, size_t
 
 /* Lookups by dotted path ("web.formOptions.maxFileSize"); borrowed. */
 json_t *config_get(ah_app_t *app, const char *path);
+/* Forget remembered lookups: call after changing a configuration tree
+ * other than through config_set/config_tree_set/config_merge. */
+void config_changed(void);
 long long config_int(ah_app_t *app, const char *path, long long dflt);
 double config_real(ah_app_t *app, const char *path, double dflt);
 const char *config_str(ah_app_t *app, const char *path, const char *dflt);

@@ -955,6 +955,7 @@ int config_load(ah_app_t *app, const struct config_args *args, char *err, size_t
     app->env = xstrdup(e);
 
     json_decref(app->config);
+    config_changed();
     app->config = L.root = config_defaults();
     if (strcmp(app->env, "test") == 0)
         merge_text(&L, overlay_test, "built-in test settings");
@@ -997,6 +998,7 @@ int config_load(ah_app_t *app, const struct config_args *args, char *err, size_t
     json_object_set_new(L.root, "process", v);
     rc = 0;
 out:
+    config_changed(); /* whatever loading changed directly in the tree */
     json_decref(app->config_warnings);
     app->config_warnings = L.warnings;
     json_decref(L.flag_dirs);

@@ -230,12 +230,37 @@ void core_http_date(uint64_t ms, char *out, size_t outlen)
 
 void core_iso_date(uint64_t ms, char *out, size_t outlen)
 {
-    time_t t = (time_t)(ms / 1000);
-    struct tm tm;
+    /* The date and time up to the seconds are cached per thread: a busy
+     * server formats the same second thousands of times (every log line). */
+    static __thread uint64_t cached_sec = UINT64_MAX;
+    static __thread char head[64];
+    uint64_t sec = ms / 1000;
+    unsigned milli = (unsigned)(ms % 1000);
 
-    gmtime_r(&t, &tm);
-    snprintf(out, outlen, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ms % 1000));
+    if (sec != cached_sec) {
+        time_t t = (time_t)sec;
+        struct tm tm;
+
+        gmtime_r(&t, &tm);
+        snprintf(head, sizeof(head), "%04d-%02d-%02dT%02d:%02d:%02d", tm.tm_year + 1900,
+                 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+        cached_sec = strlen(head) == 19 ? sec : UINT64_MAX; /* years past 9999: never cached */
+        if (cached_sec == UINT64_MAX) {
+            snprintf(out, outlen, "%s.%03uZ", head, milli);
+            return;
+        }
+    }
+    if (outlen < 25) {
+        snprintf(out, outlen, "%s.%03uZ", head, milli);
+        return;
+    }
+    memcpy(out, head, 19);
+    out[19] = '.';
+    out[20] = (char)('0' + milli / 100);
+    out[21] = (char)('0' + milli / 10 % 10);
+    out[22] = (char)('0' + milli % 10);
+    out[23] = 'Z';
+    out[24] = '\0';
 }
 
 int core_parse_http_date(const char *s, uint64_t *ms)
@@ -394,4 +419,58 @@ bool core_truthy(const void *json_value)
     default:
         return true;
     }
+}
+
+int core_fmt_i64(char *out, long long v)
+{
+    char tmp[24];
+    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+    int n = 0, len = 0;
+
+    do {
+        tmp[n++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        out[len++] = '-';
+    while (n)
+        out[len++] = tmp[--n];
+    out[len] = '\0';
+    return len;
+}
+
+bool core_utf8_valid(const char *s, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)s, *end = p + n;
+
+    while (p < end) {
+        unsigned c = *p;
+        size_t need;
+        unsigned cp, min;
+
+        if (c < 0x80) {
+            p++;
+            continue;
+        }
+        if (c >= 0xc2 && c <= 0xdf) {
+            need = 1, cp = c & 0x1f, min = 0x80;
+        } else if (c >= 0xe0 && c <= 0xef) {
+            need = 2, cp = c & 0x0f, min = 0x800;
+        } else if (c >= 0xf0 && c <= 0xf4) {
+            need = 3, cp = c & 0x07, min = 0x10000;
+        } else {
+            return false;
+        }
+        if ((size_t)(end - p) <= need)
+            return false;
+        for (size_t i = 1; i <= need; i++) {
+            if ((p[i] & 0xc0) != 0x80)
+                return false;
+            cp = (cp << 6) | (p[i] & 0x3f);
+        }
+        if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+            return false;
+        p += need + 1;
+    }
+    return true;
 }

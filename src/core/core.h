@@ -75,6 +75,12 @@ json_t *core_json_parse(const char *s, size_t n, json_error_t *err);
 /* JS-compatible helpers. */
 /* Is `s` a canonical array index ("0", "1", ... no leading zeros, < 2^32-1)? */
 bool core_is_array_index(const char *s, uint32_t *out);
+/* Decimal text of v into out (>= 21 bytes, NUL-terminated); returns the
+ * length.  No snprintf: this is on every request's path. */
+int core_fmt_i64(char *out, long long v);
+/* True if s[0..n) is well-formed UTF-8 (no overlongs, surrogates or
+ * code points past U+10FFFF), as jansson requires of strings. */
+bool core_utf8_valid(const char *s, size_t n);
 /* JS truthiness of a JSON value (NULL = undefined = false). */
 bool core_truthy(const void *json_value);
 

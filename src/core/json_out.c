@@ -422,7 +422,7 @@ static void put_value(struct buf *b, const json_t *v, int indent, int opts, int 
         put_string(b, json_string_value(v), json_string_length(v), opts);
         break;
     case JSON_INTEGER:
-        len = snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+        len = core_fmt_i64(num, (long long)json_integer_value(v));
         put(b, num, (size_t)len);
         break;
     case JSON_REAL: {
@@ -475,6 +475,12 @@ json_t *json_out_js_order(json_t *obj)
     return res;
 }
 
+void json_out_string(struct buf *b, const char *s, size_t n, int opts)
+{
+    put_string(b, s, n, opts);
+    room(b, 0)[0] = '\0';
+}
+
 void json_out(struct buf *b, const json_t *v, int indent, int opts)
 {
     if (indent < 0)
@@ -508,7 +514,7 @@ void json_out_js_string(struct buf *b, const json_t *v)
         buf_add(b, json_string_value(v), json_string_length(v));
         break;
     case JSON_INTEGER:
-        buf_addf(b, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+        buf_add(b, num, (size_t)core_fmt_i64(num, (long long)json_integer_value(v)));
         break;
     case JSON_REAL:
         json_out_number(json_real_value(v), num);

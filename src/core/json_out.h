@@ -34,6 +34,8 @@ char *json_out_str(const json_t *v, int indent, int opts, size_t *len);
 /* JavaScript's String(v): strings as is, numbers as Number#toString,
  * arrays joined with "," (null elements empty), objects "[object Object]". */
 void json_out_js_string(struct buf *b, const json_t *v);
+/* The JSON string literal (quotes included) of UTF-8 s[0..n). */
+void json_out_string(struct buf *b, const char *s, size_t n, int opts);
 /* Number#toString of a double into out (>= 32 bytes); returns the length. */
 int json_out_number(double d, char *out);
 /* A NEW shallow copy of object `obj` (borrowed) whose keys are in JS

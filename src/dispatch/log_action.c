@@ -136,38 +136,55 @@ json_t *dispatch_filter_for_log(ah_app_t *app, json_t *obj, const char *filter_k
     return copy;
 }
 
-/* JSON.stringify for log fields. */
-static json_t *json_text(json_t *v)
-{
-    char *s = json_out_str(v, 0, 0, NULL);
-    json_t *out = json_string(s ? s : "");
+/* The fields of one action log line, in Actionhero's order; the filtered
+ * copies and the error text live here until the line is written. */
+struct log_line {
+    struct log_field f[8];
+    size_t n;
+    json_t *params, *response;
+    struct buf error;
+};
 
-    free(s);
-    return out ? out : json_string("");
+static void add_str(struct log_line *l, const char *key, const char *s)
+{
+    l->f[l->n++] = (struct log_field){.key = key, .kind = LOG_F_STR, .s = s, .len = s ? strlen(s) : 0};
 }
 
-json_t *dispatch_log_fields(ah_ctx_t *ctx)
+static void collect(ah_ctx_t *ctx, struct log_line *l)
 {
     struct dctx *x = dctx_of(ctx);
     ah_app_t *app = ctx->app;
     ah_connection_t *c = ctx->connection;
-    json_t *data = json_object(), *f;
 
-    json_object_set_new(data, "to", json_string(c->remote_ip));
-    json_object_set_new(data, "action", ctx->action ? json_string(ctx->action) : json_null());
-    f = dispatch_filter_for_log(app, ctx->params, "general.filteredParams");
-    json_object_set_new(data, "params", json_text(f));
-    json_decref(f);
-    json_object_set_new(data, "duration", json_integer((json_int_t)ctx->duration));
+    l->n = 0;
+    l->params = l->response = NULL;
+    buf_init(&l->error);
+    add_str(l, "to", c->remote_ip);
+    if (ctx->action)
+        add_str(l, "action", ctx->action);
+    else
+        l->f[l->n++] = (struct log_field){.key = "action", .kind = LOG_F_VALUE, .v = json_null()};
+    l->params = dispatch_filter_for_log(app, ctx->params, "general.filteredParams");
+    l->f[l->n++] = (struct log_field){.key = "params", .kind = LOG_F_JSON_TEXT, .v = l->params};
+    l->f[l->n++] = (struct log_field){.key = "duration", .kind = LOG_F_INT, .i = (long long)ctx->duration};
     if (strcmp(c->type, "web") == 0) {
         if (x->log_method[0])
-            json_object_set_new(data, "method", json_string(x->log_method));
+            add_str(l, "method", x->log_method);
         if (x->log_pathname)
-            json_object_set_new(data, "pathname", json_string(x->log_pathname));
+            add_str(l, "pathname", x->log_pathname);
     }
-    json_object_set_new(data, "error", json_string(""));
+    if (ctx->error) {
+        const char *m = json_string_value(ctx->error);
+
+        buf_add(&l->error, "Error: ", 7);
+        buf_adds(&l->error, m ? m : "");
+        l->f[l->n++] = (struct log_field){.key = "error", .kind = LOG_F_STR, .s = l->error.data,
+                                          .len = l->error.len};
+    } else {
+        add_str(l, "error", "");
+    }
     if (config_bool(app, "general.enableResponseLogging", false)) {
-        json_t *resp = ctx->response;
+        json_t *resp = ctx->response, *f;
 
         if (json_is_object(resp) && x->error_is_exception) {
             /* an Error in the response is logged as its message, uncut */
@@ -180,15 +197,52 @@ json_t *dispatch_log_fields(ah_ctx_t *ctx)
         } else {
             f = dispatch_filter_for_log(app, resp, "general.filteredResponse");
         }
-        json_object_set_new(data, "response", json_text(f));
-        json_decref(f);
+        l->response = f;
+        /* JSON.stringify(undefined) is undefined: String() of it, as before */
+        l->f[l->n++] = (struct log_field){.key = "response", .kind = LOG_F_JSON_TEXT, .v = f};
     }
-    if (ctx->error) {
-        char *s = xasprintf("Error: %s", json_string_value(ctx->error) ? json_string_value(ctx->error) : "");
+}
 
-        json_object_set_new(data, "error", json_string(s));
-        free(s);
+static void release(struct log_line *l)
+{
+    json_decref(l->params);
+    json_decref(l->response);
+    buf_release(&l->error);
+}
+
+json_t *dispatch_log_fields(ah_ctx_t *ctx)
+{
+    struct log_line l;
+    json_t *data = json_object();
+    size_t i;
+
+    collect(ctx, &l);
+    for (i = 0; i < l.n; i++) {
+        const struct log_field *f = &l.f[i];
+        json_t *v = NULL;
+
+        switch (f->kind) {
+        case LOG_F_STR:
+            v = json_stringn(f->s ? f->s : "", f->len);
+            break;
+        case LOG_F_INT:
+            v = json_integer((json_int_t)f->i);
+            break;
+        case LOG_F_JSON_TEXT: {
+            char *t = json_out_str(f->v, 0, 0, NULL);
+
+            v = json_string(t ? t : "");
+            free(t);
+            break;
+        }
+        case LOG_F_VALUE:
+            v = json_incref((json_t *)(uintptr_t)f->v);
+            break;
+        }
+        if (v)
+            json_object_set_new(data, f->key, v);
     }
+    release(&l);
     return data;
 }
 
@@ -211,11 +265,19 @@ void dispatch_log_action(struct dctx *x)
 {
     ah_ctx_t *ctx = &x->pub;
     int level = dispatch_log_level(ctx);
-    json_t *data;
+    const char *type = ctx->connection->type;
+    struct log_line l;
+    char msg[96];
+    size_t tl = strlen(type);
 
     if (!log_enabled(level))
         return;
-    data = dispatch_log_fields(ctx);
-    log_msg(level, data, "[ action @ %s ]", ctx->connection->type);
-    json_decref(data);
+    if (tl > sizeof(msg) - 16)
+        tl = sizeof(msg) - 16;
+    memcpy(msg, "[ action @ ", 11);
+    memcpy(msg + 11, type, tl);
+    memcpy(msg + 11 + tl, " ]", 3);
+    collect(ctx, &l);
+    log_fields(level, msg, l.f, l.n);
+    release(&l);
 }

@@ -113,57 +113,183 @@ static bool skipped_key(const char *k)
     return strcmp(k, "message") == 0 || strcmp(k, "timestamp") == 0 || strcmp(k, "level") == 0;
 }
 
-void log_format(struct buf *b, uint64_t ts_ms, int level, json_t *data, const char *msg, bool json,
-                bool color)
+/* Is the field left out of a text line (undefined, null, empty string)? */
+static bool field_empty(const struct log_field *f)
+{
+    switch (f->kind) {
+    case LOG_F_STR:
+        return f->s == NULL || f->len == 0 || !core_utf8_valid(f->s, f->len);
+    case LOG_F_INT:
+        return false;
+    case LOG_F_JSON_TEXT:
+        return false;       /* NULL renders as "null", as JSON.stringify(null) */
+    case LOG_F_VALUE:
+        return f->v == NULL || json_is_null(f->v) ||
+               (json_is_string(f->v) && json_string_length(f->v) == 0);
+    }
+    return true;
+}
+
+/* Is the field left out of a JSON line (undefined, invalid UTF-8)? */
+static bool field_absent(const struct log_field *f)
+{
+    if (skipped_key(f->key))
+        return true;
+    if (f->kind == LOG_F_STR)
+        return f->s == NULL || !core_utf8_valid(f->s, f->len);
+    return f->kind == LOG_F_VALUE && f->v == NULL;
+}
+
+static void field_text(struct buf *b, const struct log_field *f)
+{
+    char num[24];
+
+    switch (f->kind) {
+    case LOG_F_STR:
+        buf_add(b, f->s, f->len);
+        break;
+    case LOG_F_INT:
+        buf_add(b, num, (size_t)core_fmt_i64(num, f->i));
+        break;
+    case LOG_F_JSON_TEXT:
+        json_out(b, f->v, 0, 0);
+        break;
+    case LOG_F_VALUE:
+        log_js_string(b, f->v);
+        break;
+    }
+}
+
+static void field_json(struct buf *b, const struct log_field *f)
+{
+    char num[24];
+
+    switch (f->kind) {
+    case LOG_F_STR:
+        json_out_string(b, f->s, f->len, 0);
+        break;
+    case LOG_F_INT:
+        buf_add(b, num, (size_t)core_fmt_i64(num, f->i));
+        break;
+    case LOG_F_JSON_TEXT: {
+        struct buf t = BUF_INIT;
+
+        json_out(&t, f->v, 0, 0);
+        json_out_string(b, t.data, t.len, 0);
+        buf_release(&t);
+        break;
+    }
+    case LOG_F_VALUE: {
+        json_t *sorted = sorted_copy(f->v);
+
+        json_out(b, sorted, 0, 0);
+        json_decref(sorted);
+        break;
+    }
+    }
+}
+
+void log_format_fields(struct buf *b, uint64_t ts_ms, int level, const struct log_field *f,
+                       size_t n, const char *msg, bool json, bool color)
 {
     char ts[32];
-    const char *k;
-    json_t *v;
+    size_t i;
 
     if (level < 0 || level > AH_LOG_DEBUG)
         level = AH_LOG_INFO;    /* an unknown severity is logged as info */
     core_iso_date(ts_ms, ts, sizeof(ts));
     if (json) {
-        json_t *o = json_object(), *s;
+        /* winston's JSON format sorts the keys (safe-stable-stringify) */
+        struct log_field own[3] = {
+            {.key = "level", .kind = LOG_F_STR, .s = names[level], .len = strlen(names[level])},
+            {.key = "message", .kind = LOG_F_STR, .s = msg, .len = strlen(msg)},
+            {.key = "timestamp", .kind = LOG_F_STR, .s = ts, .len = strlen(ts)},
+        };
+        const struct log_field *stack[32], **all = stack;
+        size_t m = 0, j;
 
-        if (json_is_object(data)) {
-            json_object_foreach(data, k, v) {
-                if (!skipped_key(k))
-                    json_object_set(o, k, v);
-            }
+        if (!core_utf8_valid(msg, own[1].len)) {
+            own[1].s = "(invalid UTF-8)";
+            own[1].len = strlen(own[1].s);
         }
-        json_object_set_new(o, "level", json_string(names[level]));
-        s = json_string(msg);
-        json_object_set_new(o, "message", s ? s : json_string("(invalid UTF-8)"));
-        json_object_set_new(o, "timestamp", json_string(ts));
-        s = sorted_copy(o);
-        json_out(b, s, 0, 0);
-        buf_addc(b, '\n');
-        json_decref(s);
-        json_decref(o);
+        if (n + 3 > ARRAY_SIZE(stack))
+            all = xcalloc(n + 3, sizeof(*all));
+        for (i = 0; i < n; i++)
+            if (!field_absent(&f[i]))
+                all[m++] = &f[i];
+        for (i = 0; i < 3; i++)
+            all[m++] = &own[i];
+        for (i = 1; i < m; i++) {           /* insertion sort: a dozen keys */
+            const struct log_field *x = all[i];
+
+            for (j = i; j > 0 && strcmp(all[j - 1]->key, x->key) > 0; j--)
+                all[j] = all[j - 1];
+            all[j] = x;
+        }
+        buf_addc(b, '{');
+        for (i = 0; i < m; i++) {
+            if (i)
+                buf_addc(b, ',');
+            json_out_string(b, all[i]->key, strlen(all[i]->key), 0);
+            buf_addc(b, ':');
+            field_json(b, all[i]);
+        }
+        buf_add(b, "}\n", 2);
+        if (all != stack)
+            free(all);
         return;
     }
-    buf_adds(b, ts);
-    buf_adds(b, " - ");
+    buf_add(b, ts, strlen(ts));
+    buf_add(b, " - ", 3);
     if (color)
         buf_adds(b, colors[level]);
     buf_adds(b, names[level]);
     if (color)
         buf_adds(b, COLOR_OFF);
-    buf_adds(b, ": ");
+    buf_add(b, ": ", 2);
     buf_adds(b, msg);
     buf_addc(b, ' ');
-    if (json_is_object(data)) {
-        json_object_foreach(data, k, v) {
-            if (skipped_key(k) || json_is_null(v) || (json_is_string(v) && json_string_length(v) == 0))
-                continue;
-            buf_adds(b, k);
-            buf_addc(b, '=');
-            log_js_string(b, v);
-            buf_addc(b, ' ');
-        }
+    for (i = 0; i < n; i++) {
+        if (skipped_key(f[i].key) || field_empty(&f[i]))
+            continue;
+        buf_adds(b, f[i].key);
+        buf_addc(b, '=');
+        field_text(b, &f[i]);
+        buf_addc(b, ' ');
     }
     buf_addc(b, '\n');
+}
+
+/* The members of a data object as LOG_F_VALUE fields (into `stack` when it
+ * has room, else a new array the caller frees). */
+static struct log_field *object_fields(json_t *data, struct log_field *stack, size_t cap, size_t *n)
+{
+    struct log_field *f = stack;
+    const char *k;
+    json_t *v;
+
+    *n = 0;
+    if (!json_is_object(data))
+        return f;
+    if (json_object_size(data) > cap)
+        f = xcalloc(json_object_size(data), sizeof(*f));
+    json_object_foreach(data, k, v) {
+        f[*n] = (struct log_field){.key = k, .kind = LOG_F_VALUE, .v = v};
+        (*n)++;
+    }
+    return f;
+}
+
+void log_format(struct buf *b, uint64_t ts_ms, int level, json_t *data, const char *msg, bool json,
+                bool color)
+{
+    struct log_field stack[16] = {{0}}, *f;
+    size_t n;
+
+    f = object_fields(data, stack, ARRAY_SIZE(stack), &n);
+    log_format_fields(b, ts_ms, level, f, n, msg, json, color);
+    if (f != stack)
+        free(f);
 }
 
 /* ------------------------------------------------------------ sinks */
@@ -335,7 +461,7 @@ void log_detach_loop(void)
     pthread_mutex_unlock(&lock);
 }
 
-static void emit(int level, json_t *data, const char *msg)
+static void emit_fields(int level, const struct log_field *f, size_t n, const char *msg)
 {
     uint64_t now = core_now_ms();
     bool to_console, to_file;
@@ -349,7 +475,8 @@ static void emit(int level, json_t *data, const char *msg)
     if (to_console) {
         FILE *out = console();
 
-        log_format(&line, now, level, data, msg, configured && opts.json, configured && opts.color);
+        log_format_fields(&line, now, level, f, n, msg, configured && opts.json,
+                          configured && opts.color);
         fwrite(line.data, 1, line.len, out);
         if (!batching || level <= AH_LOG_WARNING)
             fflush(out);
@@ -357,13 +484,31 @@ static void emit(int level, json_t *data, const char *msg)
     if (to_file) {
         if (!to_console || !opts.json || opts.color) {
             buf_reset(&line);
-            log_format(&line, now, level, data, msg, true, false);
+            log_format_fields(&line, now, level, f, n, msg, true, false);
         }
         write_all(file_fd, line.data, line.len);
     }
     if (line.cap > 65536)
         buf_release(&line); /* a huge line: give the memory back */
     pthread_mutex_unlock(&lock);
+}
+
+static void emit(int level, json_t *data, const char *msg)
+{
+    struct log_field stack[16] = {{0}}, *f;
+    size_t n;
+
+    f = object_fields(data, stack, ARRAY_SIZE(stack), &n);
+    emit_fields(level, f, n, msg);
+    if (f != stack)
+        free(f);
+}
+
+void log_fields(int level, const char *msg, const struct log_field *f, size_t n)
+{
+    if (!log_enabled(level < 0 || level > AH_LOG_DEBUG ? AH_LOG_INFO : level))
+        return;
+    emit_fields(level, f, n, msg);
 }
 
 void log_vmsg(int level, json_t *data, const char *fmt, va_list ap)

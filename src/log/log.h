@@ -91,7 +91,30 @@ struct log_ratelimit {
 };
 void log_peer(struct log_ratelimit *rl, int level, json_t *data, const char *fmt, ...) AH_PRINTF(4, 5);
 
+/* A line's data as fields instead of a json_t object: the action log line
+ * (one per request) is built from these without allocating.  Text format
+ * prints `key=value` in the given order, skipping empty strings and nulls;
+ * JSON format merges them with level/message/timestamp, keys sorted.  A
+ * LOG_F_STR that is not valid UTF-8 is left out (jansson would refuse it). */
+enum log_field_kind {
+    LOG_F_STR,       /* s[0..len): a string */
+    LOG_F_INT,       /* i: a number */
+    LOG_F_JSON_TEXT, /* v: the string JSON.stringify(v) (NULL: "null") */
+    LOG_F_VALUE,     /* v: the value itself (String(v) in text format; NULL: left out) */
+};
+struct log_field {
+    const char *key;
+    enum log_field_kind kind;
+    const char *s;
+    size_t len;
+    long long i;
+    const json_t *v;
+};
+void log_fields(int level, const char *msg, const struct log_field *f, size_t n);
+
 /* Formatting, exposed for tests: one whole line with its '\n'. */
+void log_format_fields(struct buf *b, uint64_t ts_ms, int level, const struct log_field *f,
+                       size_t n, const char *msg, bool json, bool color);
 void log_format(struct buf *b, uint64_t ts_ms, int level, json_t *data, const char *msg, bool json,
                 bool color);
 /* JS String(v) of a JSON value: strings as is, numbers as Number#toString,

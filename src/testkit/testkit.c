@@ -341,6 +341,7 @@ void testkit_config_set(ah_app_t *app, const char *path, json_t *value_take)
     json_t *cur;
     const char *p = path;
 
+    config_changed();
     if (app->config == NULL)
         app->config = json_object();
     cur = app->config;

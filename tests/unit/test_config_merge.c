@@ -260,6 +260,68 @@ static void test_lookups(void)
     CHECK_EQ_INT(uv_loop_close(&loop), 0);
 }
 
+/* config_get remembers answers: every way a tree can change must be seen,
+ * and one path buffer reused for another path must not return the old
+ * answer. */
+static void test_lookup_memo(void)
+{
+    uv_loop_t loop;
+    ah_app_t *app, *other;
+    char path[64];
+    int i;
+
+    uv_loop_init(&loop);
+    app = app_new(&loop);
+    other = app_new(&loop);
+    app->config = J("{\"a\":{\"i\":5,\"s\":\"x\"},\"b\":{\"i\":6}}");
+    other->config = J("{\"a\":{\"i\":50}}");
+    for (i = 0; i < 3; i++) {                  /* hits after the first */
+        CHECK_EQ_INT(config_int(app, "a.i", 0), 5);
+        CHECK_EQ_INT(config_int(other, "a.i", 0), 50); /* same path, other tree */
+    }
+    strcpy(path, "a.i");
+    CHECK_EQ_INT(config_int(app, path, 0), 5);
+    strcpy(path, "b.i");                       /* same address, new text */
+    CHECK_EQ_INT(config_int(app, path, 0), 6);
+    {
+        json_t *src = J("{\"a\":{\"i\":7}}");
+
+        config_merge(app->config, src);
+        json_decref(src);
+    }
+    CHECK_EQ_INT(config_int(app, "a.i", 0), 7); /* merge */
+    CHECK_EQ_INT(config_set(app, "a.i", json_integer(8)), 0);
+    CHECK_EQ_INT(config_int(app, "a.i", 0), 8); /* set */
+    json_object_set_new(json_object_get(app->config, "a"), "i", json_integer(9));
+    config_changed();
+    CHECK_EQ_INT(config_int(app, "a.i", 0), 9); /* direct change + config_changed */
+    CHECK_EQ_INT(config_int(app, "a.missing", 3), 3);
+    CHECK_EQ_INT(config_set(app, "a.missing", json_integer(4)), 0);
+    CHECK_EQ_INT(config_int(app, "a.missing", 3), 4); /* a remembered miss is forgotten */
+    json_decref(app->config);                   /* a new tree at maybe the same address */
+    config_changed();
+    app->config = J("{\"a\":{\"i\":10}}");
+    CHECK_EQ_INT(config_int(app, "a.i", 0), 10);
+    /* many distinct paths: no stale answers when sets overflow */
+    for (i = 0; i < 500; i++) {
+        char k[32];
+
+        snprintf(k, sizeof(k), "p.k%d", i);
+        config_set(app, k, json_integer(i));
+    }
+    for (i = 0; i < 500; i++) {
+        char k[32];
+
+        snprintf(k, sizeof(k), "p.k%d", i);
+        if (config_int(app, k, -1) != i)
+            break;
+    }
+    CHECK_EQ_INT(i, 500);
+    app_free(app);
+    app_free(other);
+    CHECK_EQ_INT(uv_loop_close(&loop), 0);
+}
+
 static void test_option_table(void)
 {
     size_t n, i;
@@ -347,6 +409,7 @@ int main(void)
     test_origins();
     test_error_texts();
     test_lookups();
+    test_lookup_memo();
     test_option_table();
     return check_done();
 }

@@ -125,6 +125,93 @@ static void test_json(void)
               "{\"level\":\"info\",\"message\":\"(invalid UTF-8)\",\"timestamp\":\"2026-12-03T12:18:09.519Z\"}\n");
 }
 
+static char *fmt_fields(const struct log_field *f, size_t n, bool json)
+{
+    struct buf b = BUF_INIT;
+
+    log_format_fields(&b, TS, AH_LOG_INFO, f, n, "[ action @ web ]", json, false);
+    return buf_detach(&b, NULL);
+}
+
+/* The action log line's fields (no json_t object) print exactly what the
+ * equivalent data object prints, in both formats. */
+static void test_fields(void)
+{
+    json_t *params = J("{\"action\":\"randomNumber\",\"apiVersion\":1,\"q\":\"a\\\"b\"}");
+    struct log_field f[] = {
+        {.key = "to", .kind = LOG_F_STR, .s = "127.0.0.1", .len = 9},
+        {.key = "action", .kind = LOG_F_STR, .s = "randomNumber", .len = 12},
+        {.key = "params", .kind = LOG_F_JSON_TEXT, .v = params},
+        {.key = "duration", .kind = LOG_F_INT, .i = -12},
+        {.key = "method", .kind = LOG_F_STR, .s = "GET", .len = 3},
+        {.key = "pathname", .kind = LOG_F_STR, .s = "/api/\xff", .len = 6}, /* invalid: left out */
+        {.key = "error", .kind = LOG_F_STR, .s = "", .len = 0},
+        {.key = "response", .kind = LOG_F_JSON_TEXT, .v = NULL},
+        {.key = "n", .kind = LOG_F_VALUE, .v = NULL},                       /* undefined: left out */
+        {.key = "level", .kind = LOG_F_STR, .s = "x", .len = 1},           /* never overrides */
+    };
+    char *s;
+
+    s = fmt_fields(f, ARRAY_SIZE(f), false);
+    CHECK_EQ_STR(s, "2026-12-03T12:18:09.519Z - info: [ action @ web ] to=127.0.0.1 action=randomNumber "
+                    "params={\"action\":\"randomNumber\",\"apiVersion\":1,\"q\":\"a\\\"b\"} duration=-12 "
+                    "method=GET response=null \n");
+    free(s);
+    s = fmt_fields(f, ARRAY_SIZE(f), true);
+    CHECK_EQ_STR(s, "{\"action\":\"randomNumber\",\"duration\":-12,\"error\":\"\",\"level\":\"info\","
+                    "\"message\":\"[ action @ web ]\",\"method\":\"GET\","
+                    "\"params\":\"{\\\"action\\\":\\\"randomNumber\\\",\\\"apiVersion\\\":1,\\\"q\\\":\\\"a\\\\\\\"b\\\"}\","
+                    "\"response\":\"null\",\"timestamp\":\"2026-12-03T12:18:09.519Z\",\"to\":\"127.0.0.1\"}\n");
+    free(s);
+    json_decref(params);
+}
+
+/* core_iso_date caches the seconds: changing second, millisecond and a
+ * date far apart must all come out right. */
+static void test_iso_date(void)
+{
+    char d[32];
+    char small[10];
+
+    core_iso_date(TS, d, sizeof(d));
+    CHECK_EQ_STR(d, "2026-12-03T12:18:09.519Z");
+    core_iso_date(TS + 1, d, sizeof(d));
+    CHECK_EQ_STR(d, "2026-12-03T12:18:09.520Z");
+    core_iso_date(TS + 481, d, sizeof(d));
+    CHECK_EQ_STR(d, "2026-12-03T12:18:10.000Z");
+    core_iso_date(0, d, sizeof(d));
+    CHECK_EQ_STR(d, "1970-01-01T00:00:00.000Z");
+    core_iso_date(951782400999ULL, d, sizeof(d)); /* leap day 2000 */
+    CHECK_EQ_STR(d, "2000-02-29T00:00:00.999Z");
+    core_iso_date(TS, small, sizeof(small));      /* truncated, still terminated */
+    CHECK_EQ_STR(small, "2026-12-0");
+    core_iso_date(253402300800000ULL, d, sizeof(d)); /* year 10000: not cached */
+    CHECK_EQ_STR(d, "10000-01-01T00:00:00.000Z");
+    core_iso_date(TS, d, sizeof(d));
+    CHECK_EQ_STR(d, "2026-12-03T12:18:09.519Z");
+}
+
+static void test_core_helpers(void)
+{
+    char n[24];
+
+    CHECK_EQ_INT(core_fmt_i64(n, 0), 1);
+    CHECK_EQ_STR(n, "0");
+    core_fmt_i64(n, -9223372036854775807LL - 1);
+    CHECK_EQ_STR(n, "-9223372036854775808");
+    core_fmt_i64(n, 9223372036854775807LL);
+    CHECK_EQ_STR(n, "9223372036854775807");
+    core_fmt_i64(n, -42);
+    CHECK_EQ_STR(n, "-42");
+    CHECK(core_utf8_valid("caf\xc3\xa9 \xf0\x9f\x98\x80", 10));
+    CHECK(!core_utf8_valid("\xc0\xaf", 2));          /* overlong '/' */
+    CHECK(!core_utf8_valid("\xed\xa0\x80", 3));      /* surrogate */
+    CHECK(!core_utf8_valid("\xf4\x90\x80\x80", 4)); /* past U+10FFFF */
+    CHECK(!core_utf8_valid("\xe2\x82", 2));          /* cut short */
+    CHECK(!core_utf8_valid("\x80", 1));
+    CHECK(core_utf8_valid("", 0));
+}
+
 static char *slurp(FILE *f)
 {
     struct buf b = BUF_INIT;
@@ -297,6 +384,9 @@ int main(void)
     test_text();
     test_js_string();
     test_json();
+    test_fields();
+    test_iso_date();
+    test_core_helpers();
     test_sink();
     test_configure();
     return check_done();
