@@ -19,6 +19,7 @@
 #include "app/app.h"
 #include "config/config.h"
 #include "core/core.h"
+#include "core/jalloc.h"
 #include "core/json_out.h"
 #include "dispatch/dispatch.h"
 #include "log/log.h"
@@ -295,6 +296,7 @@ int main(int argc, char **argv)
 {
     const char *cmd = argc > 1 ? argv[1] : "start";
 
+    jalloc_install();   /* before the first jansson value */
     signal(SIGPIPE, SIG_IGN);
     if (core_init() < 0) {
         fprintf(stderr, "error: cannot initialise libsodium\n");

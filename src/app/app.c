@@ -75,8 +75,8 @@ void *ah_app_get(ah_app_t *app, const char *name)
 {
     size_t i;
 
-    for (i = 0; i < app->n_slots; i++)
-        if (strcmp(app->slots[i].name, name) == 0)
+    for (i = 0; i < app->n_slots; i++)  /* names are mostly the same literal */
+        if (app->slots[i].name == name || strcmp(app->slots[i].name, name) == 0)
             return app->slots[i].data;
     return NULL;
 }

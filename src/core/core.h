@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <jansson.h>
 
@@ -40,9 +41,26 @@ void buf_init(struct buf *b);
 void buf_release(struct buf *b);             /* free the contents */
 void buf_reset(struct buf *b);               /* len = 0, keep the memory */
 void buf_grow(struct buf *b, size_t extra);  /* ensure room for `extra` more */
-void buf_add(struct buf *b, const void *p, size_t n);
-void buf_adds(struct buf *b, const char *s);
-void buf_addc(struct buf *b, char c);
+/* Appends: inline, the common case (room left) is a copy and a store. */
+static inline void buf_add(struct buf *b, const void *p, size_t n)
+{
+    if (b->cap == 0 || b->cap - b->len <= n)
+        buf_grow(b, n);
+    memcpy(b->data + b->len, p, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+}
+static inline void buf_adds(struct buf *b, const char *s)
+{
+    buf_add(b, s, strlen(s));
+}
+static inline void buf_addc(struct buf *b, char c)
+{
+    if (b->cap == 0 || b->cap - b->len <= 1)
+        buf_grow(b, 1);
+    b->data[b->len++] = c;
+    b->data[b->len] = '\0';
+}
 void buf_addf(struct buf *b, const char *fmt, ...) AH_PRINTF(2, 3);
 void buf_vaddf(struct buf *b, const char *fmt, va_list ap);
 char *buf_detach(struct buf *b, size_t *len); /* caller frees; b is reset */
@@ -78,6 +96,9 @@ bool core_is_array_index(const char *s, uint32_t *out);
 /* Decimal text of v into out (>= 21 bytes, NUL-terminated); returns the
  * length.  No snprintf: this is on every request's path. */
 int core_fmt_i64(char *out, long long v);
+/* Copy src into dst of `size` bytes, cut if needed, always terminated
+ * (size > 0); returns strlen(src), like BSD strlcpy. */
+size_t core_strlcpy(char *dst, const char *src, size_t size);
 /* True if s[0..n) is well-formed UTF-8 (no overlongs, surrogates or
  * code points past U+10FFFF), as jansson requires of strings. */
 bool core_utf8_valid(const char *s, size_t n);

@@ -196,7 +196,9 @@ struct http_server {
     /* boot and teardown */
     int boot_attempts;
     bool listener_closing, idle_closing, idle_closed, freeing;
-    size_t n_reqs;              /* requests allocated (live or spare) */
+    size_t n_reqs;              /* requests allocated (live, spare or pooled) */
+    struct http_req *req_pool;  /* finished requests kept for reuse */
+    size_t n_req_pool;          /* at most HTTP_REQ_POOL */
     size_t n_client_structs;    /* clients allocated (open or closing) */
 
     /* small static files (fcache.c) */
@@ -298,6 +300,7 @@ struct rhdr {                        /* a received header: offsets into hbuf */
 struct http_req {
     struct http_server *srv;
     struct http_client *client;     /* NULL once the socket has gone */
+    struct http_req *pool_next;     /* in srv->req_pool */
     int refs;
     ah_connection_t *conn;
 

@@ -580,11 +580,11 @@ static void fingerprint(struct http_req *req)
      * a lower-case key can match (connection.md §2.1 quirk) */
     if (strcmp(cfg->cookie_key, cfg->cookie_key_lower) == 0 && (h = hdr(req, cfg->cookie_key_lower)) != NULL &&
         utf8_ok(h, strlen(h))) {
-        snprintf(req->fingerprint, sizeof(req->fingerprint), "%s", h);
+        core_strlcpy(req->fingerprint, h, sizeof(req->fingerprint));
         return;
     }
     if ((h = hdr(req, cfg->cookie_header)) != NULL && utf8_ok(h, strlen(h))) {
-        snprintf(req->fingerprint, sizeof(req->fingerprint), "%s", h);
+        core_strlcpy(req->fingerprint, h, sizeof(req->fingerprint));
         return;
     }
     http_random_fingerprint(req->srv, req->fingerprint);
@@ -828,18 +828,25 @@ void http_request_run(struct http_req *req)
         return;
     }
     if (!ra.have_ip)
-        snprintf(ra.ip, sizeof(ra.ip), "%s", cl && cl->peer_ip[0] ? cl->peer_ip : "0.0.0.0");
+        core_strlcpy(ra.ip, cl && cl->peer_ip[0] ? cl->peer_ip : "0.0.0.0", sizeof(ra.ip));
     if (!ra.have_port) {
         if (cl && cl->has_peer_port) {
-            snprintf(ra.port, sizeof(ra.port), "%s", cl->peer_port);
+            core_strlcpy(ra.port, cl->peer_port, sizeof(ra.port));
             ra.port_is_string = false;
         } else {
-            snprintf(ra.port, sizeof(ra.port), "0");
+            core_strlcpy(ra.port, "0", sizeof(ra.port));
             ra.port_is_string = true;
         }
     }
     http_random_uuid(req->srv, req->message_id);
-    snprintf(id, sizeof(id), "%s-%s", req->fingerprint, req->message_id);
+    {
+        size_t fl = core_strlcpy(id, req->fingerprint, sizeof(id));
+
+        if (fl < sizeof(id) - 1) {
+            id[fl] = '-';
+            core_strlcpy(id + fl + 1, req->message_id, sizeof(id) - fl - 1);
+        }
+    }
     memset(&init, 0, sizeof(init));
     init.id = id;
     init.fingerprint = req->fingerprint;

@@ -186,12 +186,22 @@ void http_client_flush(struct http_client *cl)
 
 /* ------------------------------------------------------------ requests */
 
+/* Finished requests the server keeps for reuse: a web request's
+ * connection usually lets go of it after its client has moved on, so the
+ * per-client spare alone would allocate (and zero) one per request. */
+#define HTTP_REQ_POOL 64
+
 static struct http_req *req_new(struct http_client *cl)
 {
+    struct http_server *srv = cl->srv;
     struct http_req *req = cl->spare;
 
     if (req) {
         cl->spare = NULL;
+    } else if ((req = srv->req_pool) != NULL) {
+        srv->req_pool = req->pool_next;
+        srv->n_req_pool--;
+        req->pool_next = NULL;
     } else {
         req = xcalloc(1, sizeof(*req));
         req->srv = cl->srv;
@@ -239,6 +249,14 @@ void http_req_unref(struct http_req *req)
         http_req_clear(req);
         req->client = NULL;
         cl->spare = req;
+        return;
+    }
+    if (!req->srv->freeing && req->srv->n_req_pool < HTTP_REQ_POOL) {
+        http_req_clear(req);
+        req->client = NULL;
+        req->pool_next = req->srv->req_pool;
+        req->srv->req_pool = req;
+        req->srv->n_req_pool++;
         return;
     }
     req_free(req);
@@ -1182,6 +1200,13 @@ static void on_idle_closed(uv_handle_t *h)
 void http_server_shutdown(struct http_server *srv)
 {
     srv->freeing = true;
+    while (srv->req_pool) {
+        struct http_req *req = srv->req_pool;
+
+        srv->req_pool = req->pool_next;
+        srv->n_req_pool--;
+        req_free(req);
+    }
     http_server_close_all(srv);
     /* Clients queued for on_resume hold a reference that only on_resume
      * drops, and on_resume never runs once resume_idle is closed: drop the

@@ -37,6 +37,12 @@ static int file_fd = -1;
 static uv_check_t flush_check; /* log_attach_loop */
 static bool batching;
 static struct buf line = BUF_INIT; /* the line being formatted, under the lock */
+/* Console lines not yet handed to stdio (batching: flushed once per loop
+ * iteration, at a warning or worse, or at LOG_PENDING_MAX bytes). */
+#define LOG_PENDING_MAX 65536
+static struct buf pending = BUF_INIT;
+static FILE *pending_out;
+static void flush_pending(void);
 
 /* ------------------------------------------------------------ levels */
 
@@ -110,6 +116,8 @@ static json_t *sorted_copy(const json_t *v)
 
 static bool skipped_key(const char *k)
 {
+    if (k[0] != 'm' && k[0] != 't' && k[0] != 'l')
+        return false;
     return strcmp(k, "message") == 0 || strcmp(k, "timestamp") == 0 || strcmp(k, "level") == 0;
 }
 
@@ -342,6 +350,8 @@ int log_setup(const struct log_opts *o)
     int rc = 0;
 
     pthread_mutex_lock(&lock);
+    flush_pending();    /* lines for the old console go there */
+    pending_out = NULL;
     close_file();
     opts = *o;
     opts.file = NULL;
@@ -364,6 +374,9 @@ void log_shutdown(void)
 {
     log_detach_loop();
     pthread_mutex_lock(&lock);
+    flush_pending();
+    buf_release(&pending);
+    pending_out = NULL;
     if (opts.out)
         fflush(opts.out);
     else
@@ -431,11 +444,25 @@ static FILE *console(void)
     return !configured ? stderr : opts.out ? opts.out : stdout;
 }
 
+/* Under the lock: write the pending console lines and flush stdio. */
+static void flush_pending(void)
+{
+    FILE *out = pending_out ? pending_out : console();
+
+    if (pending.len) {
+        fwrite(pending.data, 1, pending.len, out);
+        buf_reset(&pending);
+    }
+    fflush(out);
+    if (pending.cap > 4 * LOG_PENDING_MAX)
+        buf_release(&pending);
+}
+
 static void on_flush_check(uv_check_t *h)
 {
     (void)h;
     pthread_mutex_lock(&lock);
-    fflush(console());
+    flush_pending();
     pthread_mutex_unlock(&lock);
 }
 
@@ -457,39 +484,45 @@ void log_detach_loop(void)
     uv_check_stop(&flush_check);
     uv_close((uv_handle_t *)&flush_check, NULL);
     pthread_mutex_lock(&lock);
-    fflush(console());
+    flush_pending();
     pthread_mutex_unlock(&lock);
 }
 
 static void emit_fields(int level, const struct log_field *f, size_t n, const char *msg)
 {
     uint64_t now = core_now_ms();
-    bool to_console, to_file;
+    bool to_console, to_file, file_same = false;
+    size_t start = 0;
 
     if (level < 0 || level > AH_LOG_DEBUG)
         level = AH_LOG_INFO;
     pthread_mutex_lock(&lock);
     to_console = level <= (configured ? opts.level : AH_LOG_INFO);
     to_file = configured && file_fd >= 0 && level <= opts.file_level;
-    buf_reset(&line);
     if (to_console) {
         FILE *out = console();
+        bool json = configured && opts.json, color = configured && opts.color;
 
-        log_format_fields(&line, now, level, f, n, msg, configured && opts.json,
-                          configured && opts.color);
-        fwrite(line.data, 1, line.len, out);
-        if (!batching || level <= AH_LOG_WARNING)
-            fflush(out);
+        if (pending.len && pending_out != out)
+            flush_pending();
+        pending_out = out;
+        start = pending.len;
+        log_format_fields(&pending, now, level, f, n, msg, json, color);
+        file_same = json && !color;
     }
     if (to_file) {
-        if (!to_console || !opts.json || opts.color) {
+        if (file_same) {
+            write_all(file_fd, pending.data + start, pending.len - start);
+        } else {
             buf_reset(&line);
             log_format_fields(&line, now, level, f, n, msg, true, false);
+            write_all(file_fd, line.data, line.len);
+            if (line.cap > 65536)
+                buf_release(&line); /* a huge line: give the memory back */
         }
-        write_all(file_fd, line.data, line.len);
     }
-    if (line.cap > 65536)
-        buf_release(&line); /* a huge line: give the memory back */
+    if (to_console && (!batching || level <= AH_LOG_WARNING || pending.len >= LOG_PENDING_MAX))
+        flush_pending();
     pthread_mutex_unlock(&lock);
 }
 
