@@ -381,11 +381,12 @@ async function wrk(srv, urlPath, { seconds, script, connections = 64 }) {
     cpu_us_per_req: (after.cpu_us - before.cpu_us) / total,
     user_us_per_req: (after.user_us - before.user_us) / total,
     sys_us_per_req: (after.sys_us - before.sys_us) / total,
+    // every write(2): socket writes and log writes.  Actionhero writes
+    // each log line with its own write; actionhero-c collects the lines of
+    // one loop iteration into one write, so the two cannot be told apart
+    // from /proc and are reported together.
     writes_per_req: (after.syscw - before.syscw) / total,
-    // the log is written with one write() per line by both servers: what
-    // is left are the socket writes
     log_lines_per_req: lines / total,
-    socket_writes_per_req: (after.syscw - before.syscw - lines) / total,
     reads_per_req: (after.syscr - before.syscr) / total,
     socket_errors: errs ?? null,
     rss_kb: after.rss_kb,
@@ -455,8 +456,8 @@ const SCENARIOS = [
       { key: "cpu_us_per_req", label: "server CPU µs/req", better: "lower" },
       { key: "sys_us_per_req", label: "  of which kernel µs", better: "lower" },
       { key: "p99_ms", label: "p99 ms", better: "lower" },
-      { key: "socket_writes_per_req", label: "socket writes/req", better: "lower" },
-      { key: "log_lines_per_req", label: "log lines (writes)/req", better: "lower" },
+      { key: "writes_per_req", label: "write(2) calls/req (socket + log)", better: "lower" },
+      { key: "log_lines_per_req", label: "log lines/req", better: "lower" },
     ],
     targets: (t) => [
       t.ratio("per_core", "node", ">=", 20, "≥ 20× Actionhero's req/s (per core: 1e6 / CPU µs per request)"),
@@ -491,12 +492,12 @@ const SCENARIOS = [
       { key: "rps", label: "req/s", better: "higher" },
       PER_CORE_REQ,
       { key: "cpu_us_per_req", label: "server CPU µs/req", better: "lower" },
-      { key: "socket_writes_per_req", label: "socket writes/req", better: "lower" },
-      { key: "log_lines_per_req", label: "log lines (writes)/req", better: "lower" },
+      { key: "writes_per_req", label: "write(2) calls/req (socket + log)", better: "lower" },
+      { key: "log_lines_per_req", label: "log lines/req", better: "lower" },
     ],
     targets: (t) => [
       t.abs("per_core", ">=", 300000, "≥ 300k req/s (per core: 1e6 / CPU µs per request)"),
-      t.abs("socket_writes_per_req", "<=", 1.1 / 16, "responses batched: one socket write per 16-request read"),
+      t.abs("writes_per_req", "<=", 2.2 / 16, "responses batched: one socket write (and one log write) per 16-request read"),
     ],
   },
   {

@@ -208,15 +208,34 @@ static bool numeric_text(const char *s, double *out)
 
 json_t *dispatch_version_json(const ah_action_t *a)
 {
+    /* asked on every request without an apiVersion: the answer for the
+     * last few descriptors (immutable) is remembered per thread */
+    static __thread struct {
+        const ah_action_t *a;
+        int kind;               /* 1 integer, 2 real, 3 string */
+        double num;
+    } memo[8];
+    unsigned slot = (unsigned)((uintptr_t)a >> 4) & 7;
     const char *v = version_of(a);
     double num;
 
-    if (numeric_text(v, &num)) {
-        if (num == (double)(json_int_t)num && num >= -9007199254740992.0 && num <= 9007199254740992.0)
-            return json_integer((json_int_t)num);
-        return json_real(num);
+    if (memo[slot].a != a) {
+        memo[slot].a = a;
+        memo[slot].kind = 3;
+        if (numeric_text(v, &num)) {
+            memo[slot].num = num;
+            memo[slot].kind = num == (double)(json_int_t)num && num >= -9007199254740992.0 &&
+                              num <= 9007199254740992.0 ? 1 : 2;
+        }
     }
-    return json_string(v);
+    switch (memo[slot].kind) {
+    case 1:
+        return json_integer((json_int_t)memo[slot].num);
+    case 2:
+        return json_real(memo[slot].num);
+    default:
+        return json_string(v);
+    }
 }
 
 /* ---------------------------------------------------------------- defaults */

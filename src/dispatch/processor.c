@@ -625,27 +625,30 @@ static void copy_trunc(char *dst, size_t n, const char *src)
  * string with a NUL inside); `out` then holds a truncated form for logs. */
 static int key_text(json_t *v, char *out, size_t n)
 {
-    int len;
+    size_t len;
 
     if (!core_truthy(v))
         return 0;
     if (json_is_string(v)) {
-        len = snprintf(out, n, "%s", json_string_value(v));
-        if (strlen(json_string_value(v)) != json_string_length(v))
+        len = core_strlcpy(out, json_string_value(v), n);
+        if (len != json_string_length(v))
             return -1;
     } else if (json_is_integer(v)) {
-        len = snprintf(out, n, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+        char t[24];
+
+        len = (size_t)core_fmt_i64(t, (long long)json_integer_value(v));
+        core_strlcpy(out, t, n);
     } else if (json_is_real(v)) {
         char t[32];
 
-        dispatch_number_text(json_real_value(v), t);
-        len = snprintf(out, n, "%s", t);
+        len = (size_t)dispatch_number_text(json_real_value(v), t);
+        core_strlcpy(out, t, n);
     } else if (json_is_true(v)) {
-        len = snprintf(out, n, "true");
+        len = core_strlcpy(out, "true", n);
     } else {
-        len = snprintf(out, n, "[object Object]");
+        len = core_strlcpy(out, "[object Object]", n);
     }
-    return len < 0 || (size_t)len >= n ? -1 : 1;
+    return len >= n ? -1 : 1;
 }
 
 static bool blocked(const ah_action_t *a, const char *type)
