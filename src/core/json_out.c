@@ -341,7 +341,8 @@ static void put_member(struct buf *b, void *iter, int indent, int opts, int dept
     put_value(b, json_object_iter_value(iter), indent, opts, depth + 1);
 }
 
-static void put_object(struct buf *b, const json_t *o, int indent, int opts, int depth)
+static void put_object_ext(struct buf *b, const json_t *o, int indent, int opts, int depth,
+                           void (*more)(struct json_out_w *w, void *arg), void *arg)
 {
     /* jansson's iterator API takes a non-const object but does not modify it. */
     json_t *obj = (json_t *)(uintptr_t)o;
@@ -351,7 +352,7 @@ static void put_object(struct buf *b, const json_t *o, int indent, int opts, int
     void *it;
     bool first = true;
 
-    if (json_object_size(obj) == 0) {
+    if (json_object_size(obj) == 0 && more == NULL) {
         put(b, "{}", 2);
         return;
     }
@@ -380,9 +381,24 @@ static void put_object(struct buf *b, const json_t *o, int indent, int opts, int
             continue;
         put_member(b, it, indent, opts, depth, &first);
     }
+    if (more) {
+        struct json_out_w w = {b, indent, opts, depth, first};
+
+        more(&w, arg);
+        first = w.first;
+        if (first) {            /* nothing at all: "{}" */
+            putc1(b, '}');
+            return;
+        }
+    }
     if (indent)
         newline(b, indent, depth);
     putc1(b, '}');
+}
+
+static void put_object(struct buf *b, const json_t *o, int indent, int opts, int depth)
+{
+    put_object_ext(b, o, indent, opts, depth, NULL, NULL);
 }
 
 static void put_array(struct buf *b, const json_t *a, int indent, int opts, int depth)
@@ -544,4 +560,68 @@ void json_out_js_string(struct buf *b, const json_t *v)
         }
         break;
     }
+}
+
+/* ------------------------------------------------------------ writer */
+
+void json_out_object(struct buf *b, const json_t *obj, int indent, int opts,
+                     void (*more)(struct json_out_w *w, void *arg), void *arg)
+{
+    if (indent < 0)
+        indent = 0;
+    if (indent > OUT_MAX_INDENT)
+        indent = OUT_MAX_INDENT;
+    put_object_ext(b, obj, indent, opts, 0, more, arg);
+    room(b, 0)[0] = '\0';
+}
+
+void json_out_w_key(struct json_out_w *w, const char *key)
+{
+    if (!w->first)
+        putc1(w->b, ',');
+    w->first = false;
+    if (w->indent)
+        newline(w->b, w->indent, w->depth + 1);
+    put_string(w->b, key, strlen(key), w->opts);
+    if (w->indent)
+        put(w->b, ": ", 2);
+    else
+        putc1(w->b, ':');
+}
+
+void json_out_w_string(struct json_out_w *w, const char *s)
+{
+    put_string(w->b, s, strlen(s), w->opts);
+    room(w->b, 0)[0] = '\0';
+}
+
+void json_out_w_int(struct json_out_w *w, long long v)
+{
+    char num[24];
+
+    put(w->b, num, (size_t)core_fmt_i64(num, v));
+    room(w->b, 0)[0] = '\0';
+}
+
+void json_out_w_value(struct json_out_w *w, const json_t *v)
+{
+    if (v == NULL)
+        put(w->b, "null", 4);
+    else
+        put_value(w->b, v, w->indent, w->opts, w->depth + 1);
+    room(w->b, 0)[0] = '\0';
+}
+
+void json_out_w_begin(struct json_out_w *w, struct json_out_w *inner)
+{
+    putc1(w->b, '{');
+    *inner = (struct json_out_w){w->b, w->indent, w->opts, w->depth + 1, true};
+}
+
+void json_out_w_end(struct json_out_w *inner)
+{
+    if (!inner->first && inner->indent)
+        newline(inner->b, inner->indent, inner->depth);
+    putc1(inner->b, '}');
+    room(inner->b, 0)[0] = '\0';
 }

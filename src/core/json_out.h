@@ -19,6 +19,8 @@
 #ifndef AH_SRC_CORE_JSON_OUT_H
 #define AH_SRC_CORE_JSON_OUT_H
 
+#include <stdbool.h>
+
 #include <jansson.h>
 
 #include "core/core.h"
@@ -36,6 +38,26 @@ char *json_out_str(const json_t *v, int indent, int opts, size_t *len);
 void json_out_js_string(struct buf *b, const json_t *v);
 /* The JSON string literal (quotes included) of UTF-8 s[0..n). */
 void json_out_string(struct buf *b, const char *s, size_t n, int opts);
+/* Writing members straight into an object that json_out_object() is
+ * writing (no jansson values built), with the same layout as json_out. */
+struct json_out_w {
+    struct buf *b;
+    int indent, opts;
+    int depth;                 /* depth of the object being written */
+    bool first;                /* no member written yet */
+};
+/* obj's text (NULL: an empty object), followed by the members `more`
+ * writes, as if they had been added to obj last. */
+void json_out_object(struct buf *b, const json_t *obj, int indent, int opts,
+                     void (*more)(struct json_out_w *w, void *arg), void *arg);
+void json_out_w_key(struct json_out_w *w, const char *key);
+void json_out_w_string(struct json_out_w *w, const char *s);
+void json_out_w_int(struct json_out_w *w, long long v);
+void json_out_w_value(struct json_out_w *w, const json_t *v);
+/* An object as the value of the last key: members go through `inner`. */
+void json_out_w_begin(struct json_out_w *w, struct json_out_w *inner);
+void json_out_w_end(struct json_out_w *inner);
+
 /* Number#toString of a double into out (>= 32 bytes); returns the length. */
 int json_out_number(double d, char *out);
 /* A NEW shallow copy of object `obj` (borrowed) whose keys are in JS

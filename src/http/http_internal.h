@@ -438,8 +438,6 @@ void http_send_error(struct http_client *cl, int status, const char *text);
 void http_render_action(struct http_req *req, ah_ctx_t *ctx);
 void http_respond_options(struct http_req *req);
 void http_respond_trace(struct http_req *req);
-/* requesterInformation (NEW object). */
-json_t *http_requester_info(struct http_req *req);
 
 /* ------------------------------------------------------------ static.c */
 

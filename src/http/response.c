@@ -324,37 +324,101 @@ void http_resp_message(struct http_req *req, const char *body, size_t len)
 
 /* ------------------------------------------------------------ metadata */
 
-json_t *http_requester_info(struct http_req *req)
+/* requesterInformation and serverInformation are written straight into
+ * the response text (development config), not built as jansson values. */
+static void put_requester_members(struct json_out_w *w, struct http_req *req)
 {
     ah_connection_t *c = req->conn;
     struct http_cfg *cfg = &req->srv->cfg;
-    json_t *ri = json_object(), *rp = json_object();
+    struct json_out_w rp;
     const char *k;
     json_t *v;
 
-    json_object_set_new(ri, "id", json_string(c->id));
-    json_object_set_new(ri, "fingerprint", json_string(c->fingerprint));
-    json_object_set_new(ri, "messageId", json_string(c->message_id));
-    json_object_set_new(ri, "remoteIP", json_string(c->remote_ip));
+    json_out_w_key(w, "id");
+    json_out_w_string(w, c->id);
+    json_out_w_key(w, "fingerprint");
+    json_out_w_string(w, c->fingerprint);
+    json_out_w_key(w, "messageId");
+    json_out_w_string(w, c->message_id);
+    json_out_w_key(w, "remoteIP");
+    json_out_w_string(w, c->remote_ip);
+    json_out_w_key(w, "receivedParams");
+    json_out_w_begin(w, &rp);
     json_object_foreach(c->params, k, v) {
-        if (cfg->disable_param_scrubbing || dispatch_is_post_variable(c->app, k))
-            json_object_set(rp, k, v);
+        if (cfg->disable_param_scrubbing || dispatch_is_post_variable(c->app, k)) {
+            json_out_w_key(&rp, k);
+            json_out_w_value(&rp, v);
+        }
     }
-    json_object_set_new(ri, "receivedParams", rp);
-    return ri;
+    json_out_w_end(&rp);
 }
 
-static json_t *server_info(struct http_req *req)
+static void put_server_members(struct json_out_w *w, struct http_req *req)
 {
     struct http_cfg *cfg = &req->srv->cfg;
     uint64_t now = core_now_ms();
-    json_t *si = json_object();
 
-    json_object_set_new(si, "serverName", json_string(cfg->server_name));
-    json_object_set_new(si, "apiVersion", json_string(cfg->api_version));
-    json_object_set_new(si, "requestDuration", json_integer((json_int_t)(now - req->conn->connected_at)));
-    json_object_set_new(si, "currentTime", json_integer((json_int_t)now));
-    return si;
+    json_out_w_key(w, "serverName");
+    json_out_w_string(w, cfg->server_name);
+    json_out_w_key(w, "apiVersion");
+    json_out_w_string(w, cfg->api_version);
+    json_out_w_key(w, "requestDuration");
+    json_out_w_int(w, (long long)(now - req->conn->connected_at));
+    json_out_w_key(w, "currentTime");
+    json_out_w_int(w, (long long)now);
+}
+
+struct meta {
+    struct http_req *req;
+    bool server, requester;
+};
+
+static void put_meta(struct json_out_w *w, void *arg)
+{
+    struct meta *m = arg;
+    struct json_out_w inner;
+
+    if (m->server) {
+        json_out_w_key(w, "serverInformation");
+        json_out_w_begin(w, &inner);
+        put_server_members(&inner, m->req);
+        json_out_w_end(&inner);
+    }
+    if (m->requester) {
+        json_out_w_key(w, "requesterInformation");
+        json_out_w_begin(w, &inner);
+        put_requester_members(&inner, m->req);
+        json_out_w_end(&inner);
+    }
+}
+
+static void put_requester(struct json_out_w *w, void *arg)
+{
+    put_requester_members(w, arg);
+}
+
+/* The metadata as a jansson value: only when the action's response
+ * already has the key, which keeps its place (JS property assignment). */
+static json_t *meta_value(struct http_req *req, bool server)
+{
+    struct meta m = {req, server, !server};
+    struct buf t = BUF_INIT;
+    json_t *o, *v;
+
+    json_out_object(&t, NULL, 0, 0, put_meta, &m);
+    o = json_loadb(t.data, t.len, 0, NULL);
+    buf_release(&t);
+    v = json_incref(json_object_get(o, server ? "serverInformation" : "requesterInformation"));
+    json_decref(o);
+    return v;
+}
+
+static void render(struct buf *body, json_t *resp, int padding, struct meta *meta)
+{
+    if (json_is_object(resp) && (meta->server || meta->requester))
+        json_out_object(body, resp, padding, 0, put_meta, meta);
+    else
+        json_out(body, resp, padding, 0);
 }
 
 void http_render_action(struct http_req *req, ah_ctx_t *ctx)
@@ -366,6 +430,7 @@ void http_render_action(struct http_req *req, ah_ctx_t *ctx)
     struct buf *body = &srv->scratch;
     const struct hdr *ct;
     bool is_obj = json_is_object(resp), has_error;
+    struct meta meta = {req, false, false};
 
     if (req->response_done)
         return;
@@ -373,10 +438,19 @@ void http_render_action(struct http_req *req, ah_ctx_t *ctx)
         ctx->response = resp = json_object();
         is_obj = true;
     }
-    if (cfg->meta_server && is_obj)
-        json_object_set_new(resp, "serverInformation", server_info(req));
-    if (cfg->meta_requester && is_obj)
-        json_object_set_new(resp, "requesterInformation", http_requester_info(req));
+    if (is_obj) {
+        /* written while rendering, after the response's own keys */
+        meta.server = cfg->meta_server;
+        meta.requester = cfg->meta_requester;
+        if (meta.server && json_object_get(resp, "serverInformation")) {
+            json_object_set_new(resp, "serverInformation", meta_value(req, true));
+            meta.server = false;
+        }
+        if (meta.requester && json_object_get(resp, "requesterInformation")) {
+            json_object_set_new(resp, "requesterInformation", meta_value(req, false));
+            meta.requester = false;
+        }
+    }
     if (is_obj)
         error = json_object_get(resp, "error");
     has_error = core_truthy(error);
@@ -408,10 +482,10 @@ void http_render_action(struct http_req *req, ah_ctx_t *ctx)
             http_callback_escape(s, body);
             free(s);
             buf_addc(body, '(');
-            json_out(body, resp, cfg->padding, 0);
+            render(body, resp, cfg->padding, &meta);
             buf_add(body, ");", 2);
         } else {
-            json_out(body, resp, cfg->padding, 0);
+            render(body, resp, cfg->padding, &meta);
         }
     } else {
         char *s = dispatch_js_string(resp);
@@ -438,11 +512,9 @@ void http_respond_options(struct http_req *req)
 void http_respond_trace(struct http_req *req)
 {
     struct buf *body = &req->srv->scratch;
-    json_t *ri = http_requester_info(req);
 
     buf_reset(body);
-    json_out(body, ri, req->srv->cfg.padding, 0);
-    json_decref(ri);
+    json_out_object(body, NULL, req->srv->cfg.padding, 0, put_requester, req);
     http_resp_message(req, body->data, body->len);
 }
 

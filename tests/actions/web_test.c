@@ -145,6 +145,18 @@ static int run_status(ah_ctx_t *ctx)
     return AH_DONE;
 }
 
+/* The response already has the metadata keys: they keep their places. */
+static int run_meta_own(ah_ctx_t *ctx)
+{
+    json_t *r = ah_response(ctx);
+
+    json_object_set_new(r, "serverInformation", json_string("mine"));
+    json_object_set_new(r, "a", json_integer(1));
+    json_object_set_new(r, "requesterInformation", json_pack("{s:i}", "x", 1));
+    json_object_set_new(r, "7", json_true());
+    return AH_DONE;
+}
+
 static int run_error_code(ah_ctx_t *ctx)
 {
     const char *code = cparam(ctx, "code");
@@ -231,6 +243,7 @@ AH_ACTION(web_echo) = {.name = "webEcho", .run = run_echo};
 AH_ACTION(web_echo_plain) = {.name = "webEchoNoMime", .match_extension_mime_type = AH_NO, .run = run_echo};
 AH_ACTION(web_headers) = {.name = "webHeaders", .run = run_headers};
 AH_ACTION(web_status) = {.name = "webStatus", .run = run_status};
+AH_ACTION(web_meta_own) = {.name = "webMetaOwn", .run = run_meta_own};
 AH_ACTION(web_error_code) = {.name = "webErrorCode", .run = run_error_code};
 AH_ACTION(web_message) = {.name = "webMessage", .run = run_message};
 AH_ACTION(web_file) = {.name = "webFile", .run = run_file};

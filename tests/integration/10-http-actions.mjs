@@ -92,6 +92,18 @@ const P = srv.port;
   keepAlive.destroy();
 }
 
+{
+  // metadata keys the action already set keep their places (JS assignment)
+  const r = await request(P, '/api/webMetaOwn?q=1', { agent: keepAlive });
+  eq('own metadata keys: order', Object.keys(r.json), ['7', 'serverInformation', 'a', 'requesterInformation']);
+  eq('own metadata: serverInformation replaced', Object.keys(r.json.serverInformation),
+    ['serverName', 'apiVersion', 'requestDuration', 'currentTime']);
+  eq('own metadata: requesterInformation replaced', Object.keys(r.json.requesterInformation),
+    ['id', 'fingerprint', 'messageId', 'remoteIP', 'receivedParams']);
+  eq('own metadata: receivedParams (scrubbed)', r.json.requesterInformation.receivedParams, { action: 'webMetaOwn' });
+  check('own metadata: padded', r.text.startsWith('{\n  "7": true,\n  "serverInformation": {\n    "serverName"'), r.text.slice(0, 80));
+}
+
 // ---------------------------------------------------------------- fingerprint
 {
   const r = await request(P, '/api/webEcho', { headers: { Cookie: 'a=1; sessionID=myfp123; b=x=y' } });

@@ -884,8 +884,66 @@ static void test_append(void)
     json_decref(v);
 }
 
+/* The member writer: what it writes equals json_out of the same members
+ * added to the object, compact and padded. */
+static void more_members(struct json_out_w *w, void *arg)
+{
+    struct json_out_w in, empty;
+
+    (void)arg;
+    json_out_w_key(w, "s");
+    json_out_w_string(w, "q\"\n");
+    json_out_w_key(w, "n");
+    json_out_w_int(w, -5);
+    json_out_w_key(w, "o");
+    json_out_w_begin(w, &in);
+    json_out_w_key(&in, "v");
+    json_out_w_value(&in, NULL);
+    json_out_w_key(&in, "e");
+    json_out_w_begin(&in, &empty);
+    json_out_w_end(&empty);
+    json_out_w_end(&in);
+}
+
+static void no_members(struct json_out_w *w, void *arg)
+{
+    (void)w;
+    (void)arg;
+}
+
+static void test_writer(void)
+{
+    const char *base[] = {"{}", "{\"b\":1,\"2\":[true]}"};
+    size_t i;
+    int pad;
+
+    for (i = 0; i < ARRAY_SIZE(base); i++) {
+        for (pad = 0; pad <= 4; pad += 2) {
+            json_t *o = json_loads(base[i], 0, NULL), *want = json_deep_copy(o);
+            struct buf a = BUF_INIT, b = BUF_INIT;
+
+            json_object_set_new(want, "s", json_string("q\"\n"));
+            json_object_set_new(want, "n", json_integer(-5));
+            json_object_set_new(want, "o", json_pack("{s:n,s:{}}", "v", "e"));
+            json_out_object(&a, o, pad, 0, more_members, NULL);
+            json_out(&b, want, pad, 0);
+            CHECK_EQ_STR(a.data, b.data);
+            buf_reset(&a);
+            buf_reset(&b);
+            json_out_object(&a, o, pad, 0, no_members, NULL);
+            json_out(&b, o, pad, 0);
+            CHECK_EQ_STR(a.data, b.data);
+            buf_release(&a);
+            buf_release(&b);
+            json_decref(o);
+            json_decref(want);
+        }
+    }
+}
+
 int main(void)
 {
+    test_writer();
     test_numbers();
     test_roundtrip_random();
     test_trees();
