@@ -59,30 +59,60 @@ static inline uint64_t rop(const uint64_t *g, uint64_t cp)
     return (uint64_t)(m >> 63) | (((uint64_t)m & 0x7fffffffffffffffULL) != 0);
 }
 
+static inline void put2(char *p, uint32_t x)    /* x < 100 */
+{
+    memcpy(p, pairs + 2 * x, 2);
+}
+
+static inline void put8(char *p, uint32_t x)    /* x < 10^8, zero-padded */
+{
+    uint32_t a = x / 10000, b = x % 10000;
+
+    put2(p, a / 100);
+    put2(p + 2, a % 100);
+    put2(p + 4, b / 100);
+    put2(p + 6, b % 100);
+}
+
+static int put_small(char *p, uint32_t x)       /* x < 10^8 */
+{
+    int n = x < 10 ? 1 : x < 100 ? 2 : x < 1000 ? 3 : x < 10000 ? 4
+          : x < 100000 ? 5 : x < 1000000 ? 6 : x < 10000000 ? 7 : 8;
+    char *e = p + n;
+
+    while (x >= 100) {
+        e -= 2;
+        put2(e, x % 100);
+        x /= 100;
+    }
+    if (x >= 10)
+        put2(e - 2, x);
+    else
+        e[-1] = (char)('0' + x);
+    return n;
+}
+
 int dtoa_u64(uint64_t u, char *out)
 {
-    char tmp[20];
-    int i = 20, n, j;
+    const uint64_t e8 = 100000000, e16 = e8 * e8;
+    uint64_t hi, mid;
+    int n;
 
-    while (u >= 100) {
-        unsigned r = (unsigned)(u % 100);
-
-        u /= 100;
-        i -= 2;
-        tmp[i] = pairs[2 * r];
-        tmp[i + 1] = pairs[2 * r + 1];
+    if (u < e8)
+        return put_small(out, (uint32_t)u);
+    if (u < e16) {
+        hi = u / e8;
+        n = put_small(out, (uint32_t)hi);
+        put8(out + n, (uint32_t)(u - hi * e8));
+        return n + 8;
     }
-    if (u >= 10) {
-        i -= 2;
-        tmp[i] = pairs[2 * u];
-        tmp[i + 1] = pairs[2 * u + 1];
-    } else {
-        tmp[--i] = (char)('0' + u);
-    }
-    n = 20 - i;
-    for (j = 0; j < n; j++)
-        out[j] = tmp[i + j];
-    return n;
+    hi = u / e16;               /* <= 1844 */
+    u -= hi * e16;
+    mid = u / e8;
+    n = put_small(out, (uint32_t)hi);
+    put8(out + n, (uint32_t)mid);
+    put8(out + n + 8, (uint32_t)(u - mid * e8));
+    return n + 16;
 }
 
 int dtoa_shortest(double v, char *dig, int *n)
@@ -145,15 +175,9 @@ int dtoa_shortest(double v, char *dig, int *n)
         }
     }
 digits:
-    if (f % 100000000 == 0) {
-        f /= 100000000;
-        k += 8;
-    }
-    while (f % 10 == 0) {
-        f /= 10;
-        k++;
-    }
     len = dtoa_u64(f, dig);
     *n = len + k;
+    while (dig[len - 1] == '0')     /* f > 0 */
+        len--;
     return len;
 }
