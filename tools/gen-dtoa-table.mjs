@@ -58,6 +58,81 @@ for (let e = E_MIN; e <= E_MAX; e++)
   if (flog2pow10(e) !== floorLog2Pow10(e)) { console.error('flog2pow10', e); bad++; }
 if (bad) { console.error(`${bad} checks failed`); process.exit(1); }
 
+// dtoa.c's round to odd is exact when the fraction of
+// Y = cb * 2^(q-k) * 5^-k (cb: 4c and the ends of the rounding interval,
+// all below 2^55 + 3) is 0 or in [2^-69, 1 - 2^-69]: the exact product
+// g * cp / 2^127 exceeds Y by less than cp / 2^127 < 2^-69 (g is at most
+// one unit too big, cp < 2^58), and dtoa.c calls it inexact when its
+// fraction is at least 2^-69.  Y = cb * A / B with coprime
+// A, B, so the question is how close cb * A mod B gets to 0 and to B for
+// 1 <= cb <= N: minmax() walks the best approximations (continued
+// fractions) to answer it exactly.
+// [smallest nonzero (a*n mod b), largest (a*n mod b)] over 1 <= n <= N;
+// gcd(a, b) = 1 and N < b, so no n in range gives 0.
+function minmax(a, b, N) {
+  let p = 1n, x = a % b;      // x = p*a mod b: the smallest residue so far
+  let r = 0n, y = b;          // r*a = -y mod b: the nearest to b so far
+  for (;;) {
+    if (x < y) {
+      let t = (N - r) / p;
+      const lim = (y - 1n) / x;
+      if (lim < t) t = lim;
+      if (t === 0n) break;
+      r += t * p; y -= t * x;
+    } else {
+      let t = (N - p) / r;
+      const lim = (x - 1n) / y;
+      if (lim < t) t = lim;
+      if (t === 0n) break;
+      p += t * r; x -= t * y;
+    }
+  }
+  return [x, b - y];
+}
+{ // minmax against brute force on small cases
+  let seed = 1;
+  const rnd = (n) => { seed = (seed * 1103515245 + 12345) % 2147483648; return seed % n; };
+  const gcd = (u, v) => (v ? gcd(v, u % v) : u);
+  for (let i = 0; i < 20000; i++) {
+    const b = 2 + rnd(5000), a = 1 + rnd(b - 1), N = 1 + rnd(b - 1);
+    if (gcd(a, b) !== 1) continue;
+    let lo = b, hi = 0;
+    for (let n = 1; n <= N; n++) { const m = (a * n) % b; if (m < lo) lo = m; if (m > hi) hi = m; }
+    const [l, h] = minmax(BigInt(a), BigInt(b), BigInt(N));
+    if (Number(l) !== lo || Number(h) !== hi) { console.error('minmax', a, b, N, lo, hi, l, h); process.exit(1); }
+  }
+}
+const CB_MAX = (1n << 55n) + 2n;
+let worstLo = 0, worstHi = 0;
+for (let q = Q_MIN; q <= Q_MAX; q++) {
+  for (const irregular of [false, true]) {
+    if (irregular && q === Q_MIN) continue;
+    const k = irregular ? flog10threeQuartersPow2(q) : flog10pow2(q);
+    const t2 = q - k, t5 = -k;  // Y = cb * 2^t2 * 5^t5
+    const A = (t2 > 0 ? 1n << BigInt(t2) : 1n) * (t5 > 0 ? 5n ** BigInt(t5) : 1n);
+    const B = (t2 < 0 ? 1n << BigInt(-t2) : 1n) * (t5 < 0 ? 5n ** BigInt(-t5) : 1n);
+    if (B === 1n) continue;  // Y always an integer
+    let lo, hi;
+    if (irregular) {         // c = 2^52: cb = 2^54 and its ends only
+      const r = [(1n << 54n) - 1n, 1n << 54n, (1n << 54n) + 2n].map((cb) => (cb * A) % B).filter((m) => m);
+      if (!r.length) continue;
+      lo = r.reduce((u, v) => (v < u ? v : u)); hi = r.reduce((u, v) => (v > u ? v : u));
+    } else if (CB_MAX >= B) { // every residue appears
+      lo = 1n; hi = B - 1n;
+    } else {
+      [lo, hi] = minmax(A % B, B, CB_MAX);
+    }
+    // need lo / B >= 2^-69 and (B - hi) / B >= 2^-69
+    const l = (lo << 69n) >= B, h = ((B - hi) << 69n) >= B;
+    if (!l || !h) { console.error('round to odd not exact', q, irregular, lo, hi, B); bad++; }
+    const bl = bitlen(B) - bitlen(lo), bh = bitlen(B) - bitlen(B - hi);
+    if (bl > worstLo) worstLo = bl;
+    if (bh > worstHi) worstHi = bh;
+  }
+}
+if (bad) { console.error(`${bad} checks failed`); process.exit(1); }
+console.error(`round to odd exact: nonzero fractions >= 2^-${worstLo}, <= 1 - 2^-${worstHi} (bit lengths)`);
+
 const M64 = (1n << 64n) - 1n;
 const hex = (x) => '0x' + x.toString(16).padStart(16, '0') + 'ULL';
 const rows = [];

@@ -22,11 +22,11 @@
  * multiples of 4 (or 4s + 2 for the tie), so it is enough to know
  * floor(4 x 10^-k) and whether it was exact: "round to odd",
  * floor(y) | (y != floor(y)).  dtoa_pow10 holds 10^-k to 128 bits, rounded up
- * (tools/gen-dtoa-table.mjs); the product with the at most 58-bit
- * cp = cb << h keeps 63 bits of fraction.  The Schubfach paper shows that for
- * doubles the fraction of a non-integral 4 x 10^-k is never closer to an
- * integer than that error can reach (with a 126-bit table; this one is 2 bits
- * more precise), so the rounded-to-odd value is exact.
+ * (tools/gen-dtoa-table.mjs), and its exact product with the at most 58-bit
+ * cp = cb << h is y plus less than 2^-69.  tools/gen-dtoa-table.mjs proves,
+ * for every binary exponent, with a continued-fraction walk over all
+ * cb < 2^55 + 3, that a non-integral y is never within 2^-69 of an integer
+ * (the closest is about 2^-66), so the rounded-to-odd value is exact.
  *
  * tests/unit/test_dtoa.c checks it against Node's String(x) on a fixture and
  * against glibc's printf/strtod on random doubles.
@@ -49,14 +49,18 @@ static inline int flog10pow2(int q) { return (q * 315653) >> 20; }
 static inline int flog10threequarterspow2(int q) { return (q * 315653 - 131237) >> 20; }
 static inline int flog2pow10(int e) { return (e * 1741647) >> 19; }
 
-/* Round to odd of g * cp / 2^127, g = 10^-k scaled (see above). */
+/* Round to odd of y = cp * 4 x 10^-k (above): g * cp / 2^127, g = 10^-k
+ * scaled.  g * cp is exact (192 bits) and exceeds y * 2^127 by less than
+ * cp < 2^58; a fraction of y is either 0 or at least 2^-69 (and at most
+ * 1 - 2^-69), so "inexact" is a fraction of at least 2^-69. */
 static inline uint64_t rop(const uint64_t *g, uint64_t cp)
 {
     u128 hi = (u128)g[0] * cp;
     u128 lo = (u128)g[1] * cp;
-    u128 m = hi + (uint64_t)(lo >> 64);
+    u128 m = hi + (uint64_t)(lo >> 64);         /* g * cp / 2^64 */
+    uint64_t frac = ((uint64_t)m & 0x7fffffffffffffffULL) | ((uint64_t)lo >> 58);
 
-    return (uint64_t)(m >> 63) | (((uint64_t)m & 0x7fffffffffffffffULL) != 0);
+    return (uint64_t)(m >> 63) | (frac != 0);
 }
 
 static inline void put2(char *p, uint32_t x)    /* x < 100 */
