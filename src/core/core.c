@@ -2,6 +2,7 @@
  * core.c - allocation, buffers, clocks and random ids.
  */
 #include "core/core.h"
+#include "core/dtoa.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -425,18 +426,11 @@ size_t core_strlcpy(char *dst, const char *src, size_t size)
 
 int core_fmt_i64(char *out, long long v)
 {
-    char tmp[24];
-    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
-    int n = 0, len = 0;
+    int len = 0;
 
-    do {
-        tmp[n++] = (char)('0' + u % 10);
-        u /= 10;
-    } while (u);
     if (v < 0)
         out[len++] = '-';
-    while (n)
-        out[len++] = tmp[--n];
+    len += dtoa_u64(v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v, out + len);
     out[len] = '\0';
     return len;
 }

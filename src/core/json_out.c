@@ -7,20 +7,12 @@
  *
  * Numbers follow ECMAScript Number::toString: the shortest digit string s
  * (k digits, exponent n: value = s * 10^(n-k)) that reads back as the same
- * double, the closest one when several have k digits.  We find it with
- * glibc's correctly rounded printf/strtod:
- *
- *  - integral values below 2^53 are exact as printed;
- *  - otherwise, for normal doubles, the 15-digit rounding is the answer
- *    whenever it round-trips (an interval of one ulp holds at most one
- *    15-digit decimal, so a shorter answer pads to exactly this one);
- *  - else the 16-digit rounding, or, when it falls just outside the
- *    rounding interval (the narrow side below a power of two), its
- *    neighbour on the other side of the value;
- *  - else 17 digits, which always round-trip;
- *  - subnormals have a wide relative interval, so they try 1..17 digits.
+ * double, the closest one when several have k digits (dtoa.c), laid out in
+ * fixed or exponent notation by json_out_number.  Integral doubles below
+ * 2^53 (counters, ids) and json integers skip dtoa: their digits are exact.
  */
 #include "core/json_out.h"
+#include "core/dtoa.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -32,116 +24,6 @@
 #define OUT_MAX_INDENT 10
 
 /* ------------------------------------------------------------- numbers */
-
-/* Round `v` (> 0, finite) to `prec` significant digits: digits without
- * trailing zeros into dig (NUL-terminated), returns the decimal exponent
- * n (value = 0.dig * 10^n) and the round-tripped double in *back. */
-static int round_digits(double v, int prec, char *dig, int *ndig, double *back)
-{
-    char tmp[40];
-    int len, i, k = 0, e;
-    char *end;
-
-    len = snprintf(tmp, sizeof(tmp), "%.*e", prec - 1, v);
-    (void)len;
-    *back = strtod(tmp, NULL);
-    for (i = 0; tmp[i] && tmp[i] != 'e'; i++)
-        if (tmp[i] >= '0' && tmp[i] <= '9')
-            dig[k++] = tmp[i];
-    e = (int)strtol(tmp + i + 1, &end, 10);
-    while (k > 1 && dig[k - 1] == '0')
-        k--;
-    dig[k] = '\0';
-    *ndig = k;
-    return e + 1;
-}
-
-/* Add +1 or -1 to the last of the `prec` digits in dig (padded with zeros
- * to prec), keeping *n consistent.  Used only for 16-digit neighbours. */
-static void step_digits(char *dig, int *ndig, int *n, int prec, int dir)
-{
-    int i;
-
-    for (i = *ndig; i < prec; i++)
-        dig[i] = '0';
-    *ndig = prec;
-    i = prec - 1;
-    if (dir > 0) {
-        while (i >= 0 && dig[i] == '9')
-            dig[i--] = '0';
-        if (i < 0) {            /* 999.. -> 1000.. */
-            memmove(dig + 1, dig, (size_t)prec - 1);
-            dig[0] = '1';
-            (*n)++;
-        } else {
-            dig[i]++;
-        }
-    } else {
-        while (i >= 0 && dig[i] == '0')
-            dig[i--] = '9';
-        dig[i]--;               /* dig[0] >= '1' so i >= 0 */
-        if (dig[0] == '0') {    /* 1000.. -> 0999.. : renormalise */
-            memmove(dig, dig + 1, (size_t)prec - 1);
-            dig[prec - 1] = '9';
-            (*n)--;
-        }
-    }
-    while (*ndig > 1 && dig[*ndig - 1] == '0')
-        (*ndig)--;
-    dig[*ndig] = '\0';
-}
-
-static double digits_value(const char *dig, int n)
-{
-    char tmp[48];
-
-    snprintf(tmp, sizeof(tmp), "0.%se%d", dig, n);
-    return strtod(tmp, NULL);
-}
-
-/* Shortest digits of v > 0 (finite): returns n, digits in dig/ndig. */
-static int shortest(double v, char *dig, int *ndig)
-{
-    double back;
-    int n, p;
-
-    if (v < 9007199254740992.0 && v == floor(v)) {
-        uint64_t u = (uint64_t)v;
-        char tmp[24];
-        int len = 0, k;
-
-        while (u) {
-            tmp[len++] = (char)('0' + u % 10);
-            u /= 10;
-        }
-        for (k = 0; k < len; k++)
-            dig[k] = tmp[len - 1 - k];
-        n = len;
-        while (len > 1 && dig[len - 1] == '0')
-            len--;
-        dig[len] = '\0';
-        *ndig = len;
-        return n;
-    }
-    if (v < 2.2250738585072014e-308) {  /* subnormal */
-        for (p = 1; p < 17; p++) {
-            n = round_digits(v, p, dig, ndig, &back);
-            if (back == v)
-                return n;
-        }
-        return round_digits(v, 17, dig, ndig, &back);
-    }
-    n = round_digits(v, 15, dig, ndig, &back);
-    if (back == v)
-        return n;
-    n = round_digits(v, 16, dig, ndig, &back);
-    if (back == v)
-        return n;
-    step_digits(dig, ndig, &n, 16, back < v ? 1 : -1);
-    if (digits_value(dig, n) == v)
-        return n;
-    return round_digits(v, 17, dig, ndig, &back);
-}
 
 int json_out_number(double d, char *out)
 {
@@ -164,7 +46,16 @@ int json_out_number(double d, char *out)
         memcpy(out + len, "Infinity", 9);
         return len + 8;
     }
-    n = shortest(d, dig, &k);
+    if (d < 9007199254740992.0) {
+        uint64_t u = (uint64_t)d;
+
+        if ((double)u == d) {   /* integral: exact, and shortest */
+            len += dtoa_u64(u, out + len);
+            out[len] = '\0';
+            return len;
+        }
+    }
+    k = dtoa_shortest(d, dig, &n);
     if (k <= n && n <= 21) {
         memcpy(out + len, dig, (size_t)k);
         len += k;
@@ -203,6 +94,16 @@ int json_out_number(double d, char *out)
     }
     out[len] = '\0';
     return len;
+}
+
+/* A json integer in decimal (no NUL); returns the length (<= 20). */
+static int int_digits(json_int_t i, char *out)
+{
+    if (i < 0) {
+        out[0] = '-';
+        return 1 + dtoa_u64(0 - (uint64_t)i, out + 1);
+    }
+    return dtoa_u64((uint64_t)i, out);
 }
 
 /* ------------------------------------------------------------- writer */
@@ -438,7 +339,7 @@ static void put_value(struct buf *b, const json_t *v, int indent, int opts, int 
         put_string(b, json_string_value(v), json_string_length(v), opts);
         break;
     case JSON_INTEGER:
-        len = core_fmt_i64(num, (long long)json_integer_value(v));
+        len = int_digits(json_integer_value(v), num);
         put(b, num, (size_t)len);
         break;
     case JSON_REAL: {
@@ -530,7 +431,7 @@ void json_out_js_string(struct buf *b, const json_t *v)
         buf_add(b, json_string_value(v), json_string_length(v));
         break;
     case JSON_INTEGER:
-        buf_add(b, num, (size_t)core_fmt_i64(num, (long long)json_integer_value(v)));
+        buf_add(b, num, (size_t)int_digits(json_integer_value(v), num));
         break;
     case JSON_REAL:
         json_out_number(json_real_value(v), num);
