@@ -1211,7 +1211,7 @@ void http_server_maybe_free(struct http_server *srv)
         srv->app->http = NULL;
     fcache_free(srv);
     http_cfg_release(&srv->cfg);
-    buf_release(&srv->base_block);
+    hdr_block_release(&srv->base_block);
     buf_release(&srv->scratch);
     buf_release(&srv->hdr_scratch);
     buf_release(&srv->keepalive_line);
