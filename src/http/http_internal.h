@@ -43,6 +43,8 @@ struct fcache_entry {
     char *path;                     /* the file as found */
     uint64_t dev, ino, size, mtime_ms;
     char *content;                  /* size bytes */
+    const char *mime;               /* of path (static text), or NULL */
+    char etag[64];                  /* http_etag(size, mtime_ms) */
 };
 struct route;
 
@@ -223,6 +225,7 @@ struct http_server {
 
     /* small static files (fcache.c) */
     struct fcache *fcache;
+    struct http_file *spare_file;   /* a recycled file transfer (static.c) */
 
     /* random bytes for fingerprints and message ids, drawn from
      * libsodium 4 KiB at a time (one getrandom per ~100 requests) */
@@ -471,6 +474,8 @@ void http_static_send(struct http_req *req);
 void http_static_resume(struct http_req *req);
 /* The request is being freed: abandon a file transfer. */
 void http_static_abort(struct http_req *req);
+/* The server is being freed: release what static.c keeps. */
+void http_static_release(struct http_server *srv);
 
 /* fcache.c: a hit (borrowed until the next fcache call) if the file is
  * still the same one; fill from a full resolution (copies). */

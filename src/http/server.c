@@ -1210,6 +1210,7 @@ void http_server_maybe_free(struct http_server *srv)
     if (srv->app->http == srv)
         srv->app->http = NULL;
     fcache_free(srv);
+    http_static_release(srv);
     http_cfg_release(&srv->cfg);
     hdr_block_release(&srv->base_block);
     buf_release(&srv->scratch);
