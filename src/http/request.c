@@ -121,15 +121,25 @@ static void parse_url(struct http_req *req)
         if (p == end || *p != '/')
             buf_addc(&req->path, '/');
     }
-    for (q = p; q < end && *q != '?' && *q != '#'; q++) {
-        unsigned char c = (unsigned char)*q;
+    for (q = p; q < end && *q != '?' && *q != '#';) {
+        const char *run = q;
+        unsigned char c;
 
-        if (c == '\\')
+        /* copy runs of ordinary characters at once */
+        while (q < end && *q != '?' && *q != '#' && *q != '\\' && !auto_escape((unsigned char)*q))
+            q++;
+        if (q > run)
+            buf_add(&req->path, run, (size_t)(q - run));
+        if (q == end || *q == '?' || *q == '#')
+            break;
+        c = (unsigned char)*q++;
+        if (c == '\\') {
             buf_addc(&req->path, '/');
-        else if (auto_escape(c))
-            buf_addf(&req->path, "%%%02X", c);
-        else
-            buf_addc(&req->path, (char)c);
+        } else {
+            char esc[3] = {'%', "0123456789ABCDEF"[c >> 4], "0123456789ABCDEF"[c & 15]};
+
+            buf_add(&req->path, esc, 3);
+        }
     }
     if (req->path.data == NULL)
         buf_adds(&req->path, "");
@@ -799,6 +809,16 @@ static void file_mode(struct http_req *req)
     http_static_send(req);
 }
 
+/* strlcpy: copy what fits, NUL-terminated; returns the length copied. */
+static size_t copy_str(char *dst, size_t size, const char *src)
+{
+    size_t n = strnlen(src, size - 1);
+
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+    return n;
+}
+
 void http_request_run(struct http_req *req)
 {
     struct http_server *srv = req->srv;
@@ -828,18 +848,24 @@ void http_request_run(struct http_req *req)
         return;
     }
     if (!ra.have_ip)
-        snprintf(ra.ip, sizeof(ra.ip), "%s", cl && cl->peer_ip[0] ? cl->peer_ip : "0.0.0.0");
+        copy_str(ra.ip, sizeof(ra.ip), cl && cl->peer_ip[0] ? cl->peer_ip : "0.0.0.0");
     if (!ra.have_port) {
         if (cl && cl->has_peer_port) {
-            snprintf(ra.port, sizeof(ra.port), "%s", cl->peer_port);
+            copy_str(ra.port, sizeof(ra.port), cl->peer_port);
             ra.port_is_string = false;
         } else {
-            snprintf(ra.port, sizeof(ra.port), "0");
+            copy_str(ra.port, sizeof(ra.port), "0");
             ra.port_is_string = true;
         }
     }
     http_random_uuid(req->srv, req->message_id);
-    snprintf(id, sizeof(id), "%s-%s", req->fingerprint, req->message_id);
+    {
+        /* "<fingerprint>-<messageId>" (63 + 1 + 36 bytes at most) */
+        size_t fl = copy_str(id, sizeof(id), req->fingerprint);
+
+        id[fl] = '-';
+        copy_str(id + fl + 1, sizeof(id) - fl - 1, req->message_id);
+    }
     memset(&init, 0, sizeof(init));
     init.id = id;
     init.fingerprint = req->fingerprint;
