@@ -100,6 +100,11 @@ void hdrq_push(struct hdr_queue *q, const char *name, size_t nlen, const char *v
     q->n++;
 }
 
+static inline char lower(char c)
+{
+    return c >= 'A' && c <= 'Z' ? (char)(c + 32) : c;
+}
+
 static bool name_eq(const char *a, size_t an, const char *b, size_t bn)
 {
     size_t i;
@@ -107,7 +112,7 @@ static bool name_eq(const char *a, size_t an, const char *b, size_t bn)
     if (an != bn)
         return false;
     for (i = 0; i < an; i++)
-        if (tolower((unsigned char)a[i]) != tolower((unsigned char)b[i]))
+        if (lower(a[i]) != lower(b[i]))
             return false;
     return true;
 }
@@ -160,7 +165,7 @@ size_t hdr_finalize(const struct hdr *v, size_t n, bool head, const char *const 
             continue;
         buf_grow(out, h->nlen + h->vlen + 4);
         for (k = 0; k < h->nlen; k++)
-            out->data[out->len + k] = (char)tolower((unsigned char)h->name[k]);
+            out->data[out->len + k] = lower(h->name[k]);
         out->len += h->nlen;
         buf_add(out, ": ", 2);
         buf_add(out, h->value, h->vlen);
@@ -170,6 +175,52 @@ size_t hdr_finalize(const struct hdr *v, size_t n, bool head, const char *const 
     if (kept != kept_small)
         free(kept);
     return lines;
+}
+
+void hdr_block_build(struct hdr_block *b, const struct hdr *v, size_t n, const char *const *skip)
+{
+    size_t pos = 0, cap = 0;
+
+    buf_reset(&b->text);
+    hdr_finalize(v, n, false, skip, &b->text);
+    free(b->lines);
+    b->lines = NULL;
+    b->n = 0;
+    /* every line is "name: value\r\n": names are tokens (no ':') and
+     * values have no CR or LF */
+    while (pos < b->text.len) {
+        const char *line = b->text.data + pos;
+        const char *colon = memchr(line, ':', b->text.len - pos);
+        const char *end = memchr(line, '\n', b->text.len - pos);
+        struct hdr_line *l;
+
+        if (colon == NULL || end == NULL)
+            break;
+        if (b->n == cap) {
+            cap = cap ? cap * 2 : 8;
+            b->lines = xrealloc(b->lines, cap * sizeof(*b->lines));
+        }
+        l = &b->lines[b->n++];
+        l->off = (uint32_t)pos;
+        l->len = (uint32_t)(end + 1 - line);
+        l->nlen = (uint32_t)(colon - line);
+        l->flags = 0;
+        if (l->nlen == 10 && memcmp(line, "set-cookie", 10) == 0)
+            l->flags |= HL_COOKIE;
+        if (l->nlen == 4 && memcmp(line, "etag", 4) == 0)
+            l->flags |= HL_ETAG;
+        if (l->nlen == 16 && memcmp(line, "content-encoding", 16) == 0)
+            l->flags |= HL_CE;
+        pos += l->len;
+    }
+}
+
+void hdr_block_release(struct hdr_block *b)
+{
+    buf_release(&b->text);
+    free(b->lines);
+    b->lines = NULL;
+    b->n = 0;
 }
 
 /* RFC 7230 token characters */

@@ -330,7 +330,22 @@ static void build_base(struct http_server *srv)
             srv->base_has_te = true;
     }
     srv->n_base = cfg->n_headers + 1;
-    hdr_finalize(srv->base, srv->n_base, false, computed, &srv->base_block);
+    hdr_block_build(&srv->base_block, srv->base, srv->n_base, computed);
+    /* a configured "Connection: close" closes after every response */
+    for (i = srv->n_base; i-- > 0;) {
+        const struct hdr *h = &srv->base[i];
+
+        if (h->nlen == 10 && strncasecmp(h->name, "connection", 10) == 0) {
+            srv->base_conn_close = h->vlen >= 5 && strncasecmp(h->value, "close", 5) == 0;
+            break;
+        }
+    }
+    {
+        int n = snprintf(srv->cache_control, sizeof(srv->cache_control), "max-age=%lld, must-revalidate, public",
+                         cfg->flat_file_cache_duration);
+
+        srv->cache_control_len = n > 0 && (size_t)n < sizeof(srv->cache_control) ? (size_t)n : 0;
+    }
     if (cfg->keepalive_timeout > 0)
         buf_addf(&srv->keepalive_line, "Keep-Alive: timeout=%llu", (unsigned long long)(cfg->keepalive_timeout / 1000));
 }

@@ -43,6 +43,8 @@ struct fcache_entry {
     char *path;                     /* the file as found */
     uint64_t dev, ino, size, mtime_ms;
     char *content;                  /* size bytes */
+    const char *mime;               /* of path (static text), or NULL */
+    char etag[64];                  /* http_etag(size, mtime_ms) */
 };
 struct route;
 
@@ -102,6 +104,24 @@ const struct hdr *hdrq_last(const struct hdr_queue *q, const char *name);
  * with lower-cased names into out; `skip` names (lower-case, NULL-ended) are
  * left out (the server computes them).  Returns the number of lines. */
 size_t hdr_finalize(const struct hdr *v, size_t n, bool head, const char *const *skip, struct buf *out);
+
+/* A finalised block of header lines built once (the defaults: Content-Type
+ * and httpHeaders), indexed so that a response can merge its own queued
+ * headers in without finalising the whole list again. */
+enum { HL_COOKIE = 1, HL_ETAG = 2, HL_CE = 4 };
+struct hdr_line {
+    uint32_t off, len;               /* "name: value\r\n" in text */
+    uint32_t nlen;                   /* the name (lower-cased) at text + off */
+    unsigned flags;                  /* HL_* */
+};
+struct hdr_block {
+    struct buf text;
+    struct hdr_line *lines;
+    size_t n;
+};
+/* hdr_finalize(v, n, false, skip) into b, with its line index. */
+void hdr_block_build(struct hdr_block *b, const struct hdr *v, size_t n, const char *const *skip);
+void hdr_block_release(struct hdr_block *b);
 
 /* Is `s` a valid header name (RFC 7230 token) / value (no CR, LF, NUL)? */
 bool hdr_valid_name(const char *s, size_t n);
@@ -188,7 +208,11 @@ struct http_server {
     char date[40];
 
     /* the finalised default headers (httpHeaders + content-type json) */
-    struct buf base_block;
+    struct hdr_block base_block;
+    bool base_conn_close;           /* the last default Connection is "close" */
+    /* "max-age=<flatFileCacheDuration>, must-revalidate, public" */
+    char cache_control[64];
+    size_t cache_control_len;
     /* the unfinalised base queue (content-type + httpHeaders) */
     struct hdr *base, *base_opts;
     size_t n_base;
@@ -203,6 +227,7 @@ struct http_server {
 
     /* small static files (fcache.c) */
     struct fcache *fcache;
+    struct http_file *spare_file;   /* a recycled file transfer (static.c) */
 
     /* random bytes for fingerprints and message ids, drawn from
      * libsodium 4 KiB at a time (one getrandom per ~100 requests) */
@@ -425,6 +450,9 @@ void http_write_response(struct http_req *req, int status, const char *hdrs, siz
  * (connection.setHeader), as lines; `skip_etag` leaves a queued ETag out. */
 enum { HDR_SKIP_ETAG = 1, HDR_SKIP_CE = 2 };
 void http_build_headers(struct http_req *req, struct buf *out, unsigned skip);
+/* extractHeader: the last queued `name` (case-insensitive), the defaults
+ * included, or NULL. */
+const struct hdr *http_resp_last(struct http_req *req, const char *name);
 /* A string body with the queued headers and `status`, compressed when the
  * client accepts it (sendWithCompression; HEAD keeps the length). */
 void http_send_string(struct http_req *req, int status, const char *body, size_t len);
@@ -447,6 +475,8 @@ void http_static_send(struct http_req *req);
 void http_static_resume(struct http_req *req);
 /* The request is being freed: abandon a file transfer. */
 void http_static_abort(struct http_req *req);
+/* The server is being freed: release what static.c keeps. */
+void http_static_release(struct http_server *srv);
 
 /* fcache.c: a hit (borrowed until the next fcache call) if the file is
  * still the same one; fill from a full resolution (copies). */

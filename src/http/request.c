@@ -121,15 +121,25 @@ static void parse_url(struct http_req *req)
         if (p == end || *p != '/')
             buf_addc(&req->path, '/');
     }
-    for (q = p; q < end && *q != '?' && *q != '#'; q++) {
-        unsigned char c = (unsigned char)*q;
+    for (q = p; q < end && *q != '?' && *q != '#';) {
+        const char *run = q;
+        unsigned char c;
 
-        if (c == '\\')
+        /* copy runs of ordinary characters at once */
+        while (q < end && *q != '?' && *q != '#' && *q != '\\' && !auto_escape((unsigned char)*q))
+            q++;
+        if (q > run)
+            buf_add(&req->path, run, (size_t)(q - run));
+        if (q == end || *q == '?' || *q == '#')
+            break;
+        c = (unsigned char)*q++;
+        if (c == '\\') {
             buf_addc(&req->path, '/');
-        else if (auto_escape(c))
-            buf_addf(&req->path, "%%%02X", c);
-        else
-            buf_addc(&req->path, (char)c);
+        } else {
+            char esc[3] = {'%', "0123456789ABCDEF"[c >> 4], "0123456789ABCDEF"[c & 15]};
+
+            buf_add(&req->path, esc, 3);
+        }
     }
     if (req->path.data == NULL)
         buf_adds(&req->path, "");

@@ -5,9 +5,9 @@
  * TRACE, sendMessage and pipe.
  *
  * Speed: the default part of the queue (Content-Type and httpHeaders) is
- * finalised once at boot into srv->base_block; a request that queued
- * nothing else writes that block plus its fingerprint cookie, with no
- * sorting or allocation.  Bodies are serialised into a reused scratch
+ * finalised once at boot into srv->base_block (with its lines indexed); a
+ * response finalises only what it queued itself and copies the default
+ * lines no queued header replaced, with no allocation.  Bodies are serialised into a reused scratch
  * buffer and appended to the client's output buffer.
  */
 #include "http/http_internal.h"
@@ -88,7 +88,7 @@ static struct hdr *full_queue(struct http_req *req, size_t *n, struct hdr *small
 }
 
 /* extractHeader: the last queued value of `name` (case-insensitive). */
-static const struct hdr *resp_last(struct http_req *req, const char *name)
+const struct hdr *http_resp_last(struct http_req *req, const char *name)
 {
     const struct hdr *h = hdrq_last(&req->rh, name);
     struct http_server *srv = req->srv;
@@ -122,6 +122,112 @@ static void add_line(struct buf *out, const struct hdr *h, bool lower)
     buf_add(out, "\r\n", 2);
 }
 
+static inline char lower(char c)
+{
+    return c >= 'A' && c <= 'Z' ? (char)(c + 32) : c;
+}
+
+static bool same_name(const char *a, const char *b, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        if (lower(a[i]) != lower(b[i]))
+            return false;
+    return true;
+}
+
+/* Is h one of the headers the server computes (the skip lists above)? */
+static bool is_computed(const struct hdr *h, unsigned skip_flags)
+{
+    switch (h->nlen) {
+    case 4:
+        return same_name(h->name, "date", 4) || ((skip_flags & HDR_SKIP_ETAG) && same_name(h->name, "etag", 4));
+    case 10: return same_name(h->name, "connection", 10) || same_name(h->name, "keep-alive", 10);
+    case 14: return same_name(h->name, "content-length", 14);
+    case 16: return (skip_flags & HDR_SKIP_CE) && same_name(h->name, "content-encoding", 16);
+    case 17: return same_name(h->name, "transfer-encoding", 17);
+    default: return false;
+    }
+}
+
+/* Append "name: value\r\n" with the name lower-cased. */
+static void put_line(struct buf *out, const struct hdr *h)
+{
+    char *p;
+    size_t k;
+
+    buf_grow(out, h->nlen + h->vlen + 4);
+    p = out->data + out->len;
+    for (k = 0; k < h->nlen; k++)
+        p[k] = lower(h->name[k]);
+    p += h->nlen;
+    *p++ = ':';
+    *p++ = ' ';
+    memcpy(p, h->value, h->vlen);
+    p += h->vlen;
+    *p++ = '\r';
+    *p++ = '\n';
+    out->len = (size_t)(p - out->data);
+    *p = '\0';
+}
+
+/* web.md §9.1 without the response object's own headers: the queue is
+ * [fingerprint cookie, defaults..., queued...], so the result is the
+ * queued ones finalised (last first), then the default block built at boot
+ * minus the names a queued header replaced, then the cookie. */
+static void merge_queued(struct http_req *req, struct buf *out, unsigned skip_flags)
+{
+    const struct hdr_block *b = &req->srv->base_block;
+    const struct hdr *v = req->rh.v;
+    size_t n = req->rh.n, i, j;
+    unsigned drop = ((skip_flags & HDR_SKIP_ETAG) ? HL_ETAG : 0) | ((skip_flags & HDR_SKIP_CE) ? HL_CE : 0);
+    int conn_close = -1; /* decided by the last queued Connection, else the defaults */
+
+    for (i = n; i-- > 0;) {
+        const struct hdr *h = &v[i];
+
+        if (!(h->nlen == 10 && same_name(h->name, "set-cookie", 10))) {
+            bool dup = false;
+
+            for (j = i + 1; j < n && !dup; j++)
+                dup = v[j].nlen == h->nlen && same_name(v[j].name, h->name, h->nlen);
+            if (dup)
+                continue;
+            if (conn_close < 0 && h->nlen == 10 && same_name(h->name, "connection", 10))
+                conn_close = h->vlen >= 5 && same_name(h->value, "close", 5);
+        }
+        if (!is_computed(h, skip_flags))
+            put_line(out, h);
+    }
+    for (i = 0; i < b->n; i++) {
+        const struct hdr_line *l = &b->lines[i];
+        const char *name = b->text.data + l->off;
+
+        if (l->flags & drop)
+            continue;
+        if (!(l->flags & HL_COOKIE)) {
+            bool replaced = false;
+
+            for (j = 0; j < n && !replaced; j++)
+                replaced = v[j].nlen == l->nlen && same_name(v[j].name, name, l->nlen);
+            if (replaced)
+                continue;
+        }
+        buf_add(out, name, l->len);
+    }
+    if (req->set_cookie_len) {
+        struct hdr c = {"set-cookie", req->set_cookie, 10, (uint32_t)req->set_cookie_len};
+
+        put_line(out, &c);
+    }
+    /* a queued "Connection: close" is honoured */
+    if (conn_close < 0)
+        conn_close = req->srv->base_conn_close;
+    if (conn_close)
+        req->keep_alive = false;
+}
+
 void http_build_headers(struct http_req *req, struct buf *out, unsigned skip_flags)
 {
     struct http_server *srv = req->srv;
@@ -131,13 +237,8 @@ void http_build_headers(struct http_req *req, struct buf *out, unsigned skip_fla
     size_t n, nf = 0, i;
     struct buf lines = BUF_INIT;
 
-    if (!req->custom_headers && req->res_headers.n == 0 && !(head && srv->base_has_te)) {
-        buf_add(out, srv->base_block.data, srv->base_block.len);
-        if (req->set_cookie_len) {
-            buf_add(out, "set-cookie: ", 12);
-            buf_add(out, req->set_cookie, req->set_cookie_len);
-            buf_add(out, "\r\n", 2);
-        }
+    if (req->res_headers.n == 0 && !(head && srv->base_has_te)) {
+        merge_queued(req, out, skip_flags);
         return;
     }
     v = full_queue(req, &n, small, ARRAY_SIZE(small));
@@ -204,7 +305,7 @@ void http_build_headers(struct http_req *req, struct buf *out, unsigned skip_fla
 done:
     /* a queued "Connection: close" is honoured */
     {
-        const struct hdr *c = resp_last(req, "connection");
+        const struct hdr *c = http_resp_last(req, "connection");
 
         if (c && c->vlen >= 5 && strncasecmp(c->value, "close", 5) == 0)
             req->keep_alive = false;
@@ -216,16 +317,47 @@ done:
 
 /* ------------------------------------------------------------ writing */
 
-static void add_uint(struct buf *b, unsigned long long v)
+/* Decimal digits of v at p; returns the end. */
+static char *put_uint(char *p, unsigned long long v)
 {
     char tmp[24];
-    int i = (int)sizeof(tmp);
+    size_t i = sizeof(tmp), n;
 
     do {
         tmp[--i] = (char)('0' + v % 10);
         v /= 10;
     } while (v);
-    buf_add(b, tmp + i, sizeof(tmp) - (size_t)i);
+    n = sizeof(tmp) - i;
+    memcpy(p, tmp + i, n);
+    return p + n;
+}
+
+static char *put(char *p, const char *s, size_t n)
+{
+    if (n)
+        memcpy(p, s, n);
+    return p + n;
+}
+
+#define PUT_LIT(p, lit) put((p), (lit), sizeof(lit) - 1)
+
+/* "HTTP/1.1 <status> <reason>\r\n" */
+static char *put_status_line(char *p, int status)
+{
+    const char *reason;
+
+    switch (status) {
+    case 200: return PUT_LIT(p, "HTTP/1.1 200 OK\r\n");
+    case 304: return PUT_LIT(p, "HTTP/1.1 304 Not Modified\r\n");
+    case 404: return PUT_LIT(p, "HTTP/1.1 404 Not Found\r\n");
+    default: break;
+    }
+    reason = http_reason(status);
+    p = PUT_LIT(p, "HTTP/1.1 ");
+    p = put_uint(p, (unsigned)status);
+    *p++ = ' ';
+    p = put(p, reason, strlen(reason));
+    return PUT_LIT(p, "\r\n");
 }
 
 void http_write_response(struct http_req *req, int status, const char *hdrs, size_t hlen, const char *body,
@@ -247,37 +379,38 @@ void http_write_response(struct http_req *req, int status, const char *hdrs, siz
     req->response_started = true;
     if (cl && !cl->closing && cl->stream) {
         struct buf *o = &cl->out;
-        const char *reason = http_reason(status);
+        const char *date = http_date_now(srv);
+        size_t dlen = strlen(date);
+        char *p;
 
-        buf_grow(o, 160 + hlen + (no_body ? 0 : blen));
-        buf_add(o, "HTTP/1.1 ", 9);
-        add_uint(o, (unsigned)status);
-        buf_addc(o, ' ');
-        buf_adds(o, reason);
-        buf_add(o, "\r\n", 2);
-        if (hlen)
-            buf_add(o, hdrs, hlen);
+        /* status line (at most 9 + 3 + 1 + 32 + 2 with the longest reason),
+         * the fixed lines (~160) and the Keep-Alive line */
+        buf_grow(o, 256 + srv->keepalive_line.len + hlen + dlen + (no_body ? 0 : blen));
+        p = put_status_line(o->data + o->len, status);
+        p = put(p, hdrs, hlen);
         if (!no_length && content_length != HTTP_CL_CHUNKED) {
-            buf_add(o, "content-length: ", 16);
-            add_uint(o, (unsigned long long)(content_length >= 0 ? (unsigned long long)content_length : blen));
-            buf_add(o, "\r\n", 2);
+            p = PUT_LIT(p, "content-length: ");
+            p = put_uint(p, content_length >= 0 ? (unsigned long long)content_length : (unsigned long long)blen);
+            p = PUT_LIT(p, "\r\n");
         }
-        buf_add(o, "Date: ", 6);
-        buf_adds(o, http_date_now(srv));
+        p = PUT_LIT(p, "Date: ");
+        p = put(p, date, dlen);
         if (req->keep_alive) {
-            buf_add(o, "\r\nConnection: keep-alive\r\n", 26);
+            p = PUT_LIT(p, "\r\nConnection: keep-alive\r\n");
             if (srv->keepalive_line.len) {
-                buf_add(o, srv->keepalive_line.data, srv->keepalive_line.len);
-                buf_add(o, "\r\n", 2);
+                p = put(p, srv->keepalive_line.data, srv->keepalive_line.len);
+                p = PUT_LIT(p, "\r\n");
             }
         } else {
-            buf_add(o, "\r\nConnection: close\r\n", 21);
+            p = PUT_LIT(p, "\r\nConnection: close\r\n");
         }
         if (content_length == HTTP_CL_CHUNKED && req->http_minor >= 1 && !no_body)
-            buf_add(o, "Transfer-Encoding: chunked\r\n", 28);
-        buf_add(o, "\r\n", 2);
+            p = PUT_LIT(p, "Transfer-Encoding: chunked\r\n");
+        p = PUT_LIT(p, "\r\n");
         if (!no_body && blen)
-            buf_add(o, body, blen);
+            p = put(p, body, blen);
+        o->len = (size_t)(p - o->data);
+        *p = '\0';
     }
     if (!more)
         http_resp_end(req);
@@ -470,7 +603,7 @@ void http_render_action(struct http_req *req, ah_ctx_t *ctx)
             json_object_set_new(resp, "error", se);
     }
     buf_reset(body);
-    ct = resp_last(req, "content-type");
+    ct = http_resp_last(req, "content-type");
     if (ct && memmem(ct->value, ct->vlen, "json", 4)) {
         json_t *cb = json_object_get(ctx->params, "callback");
 
@@ -502,9 +635,9 @@ void http_respond_options(struct http_req *req)
 {
     struct http_cfg *cfg = &req->srv->cfg;
 
-    if (!cfg->headers_have_acam && !resp_last(req, "Access-Control-Allow-Methods"))
+    if (!cfg->headers_have_acam && !http_resp_last(req, "Access-Control-Allow-Methods"))
         http_resp_queue(req, "Access-Control-Allow-Methods", "HEAD, GET, POST, PATCH, PUT, DELETE, OPTIONS, TRACE");
-    if (!cfg->headers_have_acao && !resp_last(req, "Access-Control-Allow-Origin"))
+    if (!cfg->headers_have_acao && !http_resp_last(req, "Access-Control-Allow-Origin"))
         http_resp_queue(req, "Access-Control-Allow-Origin", "*");
     http_resp_message(req, "", 0);
 }

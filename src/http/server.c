@@ -449,7 +449,13 @@ static int on_headers_complete(llhttp_t *p)
     req->method = (uint8_t)p->method;
     req->http_major = p->http_major;
     req->http_minor = p->http_minor;
-    snprintf(req->method_str, sizeof(req->method_str), "%s", llhttp_method_name((llhttp_method_t)p->method));
+    {
+        const char *m = llhttp_method_name((llhttp_method_t)p->method);
+        size_t ml = strnlen(m, sizeof(req->method_str) - 1);
+
+        memcpy(req->method_str, m, ml);
+        req->method_str[ml] = '\0';
+    }
     if (!(req->http_major == 1 && (req->http_minor == 0 || req->http_minor == 1)))
         return reject(cl, 400, "unsupported HTTP version");
     req->keep_alive = llhttp_should_keep_alive(p) != 0;
@@ -1235,8 +1241,9 @@ void http_server_maybe_free(struct http_server *srv)
     if (srv->app->http == srv)
         srv->app->http = NULL;
     fcache_free(srv);
+    http_static_release(srv);
     http_cfg_release(&srv->cfg);
-    buf_release(&srv->base_block);
+    hdr_block_release(&srv->base_block);
     buf_release(&srv->scratch);
     buf_release(&srv->hdr_scratch);
     buf_release(&srv->keepalive_line);

@@ -50,6 +50,9 @@ struct http_file {
     uv_fs_t fs;
     bool busy;                     /* a job or a read is in flight */
     bool aborted;
+    bool recyclable;               /* a plain transfer (not a file_get) */
+    bool path_borrowed;            /* path is the cache entry's (a hit) */
+    const char *mime;              /* known MIME type (a hit), or NULL */
 
     /* input (copies) */
     char *rel;
@@ -162,9 +165,30 @@ bool http_path_resolve(const char *root, const char *rel, size_t rellen, struct 
     return ok;
 }
 
+static char *put_hex(char *p, uint64_t v)
+{
+    char tmp[16];
+    size_t i = sizeof(tmp);
+
+    do {
+        tmp[--i] = "0123456789abcdef"[v & 15];
+        v >>= 4;
+    } while (v);
+    memcpy(p, tmp + i, sizeof(tmp) - i);
+    return p + (sizeof(tmp) - i);
+}
+
 void http_etag(uint64_t size, uint64_t mtime_ms, char out[64])
 {
-    snprintf(out, 64, "W/\"%llx-%llx\"", (unsigned long long)size, (unsigned long long)mtime_ms);
+    char *p = out;
+
+    /* W/"<size hex>-<mtime hex>": at most 3 + 16 + 1 + 16 + 1 bytes */
+    memcpy(p, "W/\"", 3);
+    p = put_hex(p + 3, size);
+    *p++ = '-';
+    p = put_hex(p, mtime_ms);
+    *p++ = '"';
+    *p = '\0';
 }
 
 static bool has_token(const char *list, const char *tag)
@@ -212,7 +236,13 @@ bool http_not_modified(const char *if_modified_since, const char *if_none_match,
         *add_etag = true;
         if (if_none_match == NULL)
             return false;
-        snprintf(weak, sizeof(weak), "W/%s", etag);
+        size_t el = strlen(etag);
+
+        if (el > sizeof(weak) - 3)
+            el = sizeof(weak) - 3;
+        memcpy(weak, "W/", 2);
+        memcpy(weak + 2, etag, el);
+        weak[2 + el] = '\0';
         match = has_token(if_none_match, "*") || has_token(if_none_match, etag) || has_token(if_none_match, weak);
         if (match && !(cache_control && strstr(cache_control, "no-cache")))
             return true;
@@ -348,6 +378,8 @@ out:
 
 static void file_free(struct http_file *f)
 {
+    struct http_server *srv = f->srv;
+
     if (f->fd >= 0) {
         uv_fs_t r;
 
@@ -358,13 +390,25 @@ static void file_free(struct http_file *f)
     free(f->ims);
     free(f->inm);
     free(f->cc);
-    free(f->path);
+    if (!f->path_borrowed)
+        free(f->path);
     free(f->content);
     free(f->chunk);
     if (f->zinit)
         deflateEnd(&f->zs);
     buf_release(&f->zout);
+    /* keep one for the next request (a static file costs no malloc) */
+    if (f->recyclable && srv && srv->spare_file == NULL && !srv->freeing) {
+        srv->spare_file = f;
+        return;
+    }
     free(f);
+}
+
+void http_static_release(struct http_server *srv)
+{
+    free(srv->spare_file);
+    srv->spare_file = NULL;
 }
 
 /* The request lets go of its file (before answering: finishing the
@@ -637,30 +681,48 @@ void http_static_resume(struct http_req *req)
         stream_next(f);
 }
 
+/* Queue a header the server made (valid, and living as long as the
+ * request: static text, the server's configuration or the arena). */
+static void queue_own(struct http_req *req, const char *name, size_t nlen, const char *value, size_t vlen)
+{
+    hdrq_push(&req->rh, name, nlen, value, vlen);
+    req->custom_headers = true;
+}
+
 static void send_found(struct http_req *req, struct http_file *f)
 {
-    struct http_cfg *cfg = &req->srv->cfg;
-    struct buf *h = &req->srv->hdr_scratch;
-    const char *mime = http_mime_lookup(f->path);
+    struct http_server *srv = req->srv;
+    struct http_cfg *cfg = &srv->cfg;
+    struct buf *h = &srv->hdr_scratch;
+    const char *mime = f->mime ? f->mime : http_mime_lookup(f->path);
+    /* any queued Cache-Control counts, the configured ones included */
+    bool have_cc = http_resp_last(req, "cache-control") != NULL;
     int status;
 
-    http_resp_queue(req, "Content-Type", mime ? mime : "application/octet-stream");
-    if (hdrq_last(&req->rh, "cache-control") == NULL) {
-        char cc[96];
-
-        snprintf(cc, sizeof(cc), "max-age=%lld, must-revalidate, public", cfg->flat_file_cache_duration);
-        http_resp_queue(req, "Cache-Control", cc);
-    }
+    if (mime == NULL)
+        mime = "application/octet-stream";
+    queue_own(req, "Content-Type", 12, mime, strlen(mime));
+    if (!have_cc)
+        queue_own(req, "Cache-Control", 13, srv->cache_control, srv->cache_control_len);
     if (!cfg->enable_etag) {
         char date[40];
+        size_t dl;
 
         core_http_date(f->mtime_ms, date, sizeof(date));
-        http_resp_queue(req, "Last-Modified", date);
+        dl = strlen(date);
+        queue_own(req, "Last-Modified", 13, harena_dup(&req->arena, date, dl), dl);
     }
     buf_reset(h);
     http_build_headers(req, h, (f->add_etag ? HDR_SKIP_ETAG : 0) | (f->enc && !f->not_modified ? HDR_SKIP_CE : 0));
-    if (f->add_etag)
-        buf_addf(h, "etag: %s\r\n", f->etag);
+    if (f->add_etag) {
+        size_t el = strlen(f->etag);
+
+        buf_grow(h, el + 8);
+        memcpy(h->data + h->len, "etag: ", 6);
+        memcpy(h->data + h->len + 6, f->etag, el);
+        memcpy(h->data + h->len + 6 + el, "\r\n", 3);
+        h->len += el + 8;
+    }
     status = f->not_modified ? 304 : req->status;
     if (f->enc && !f->not_modified) {
         /* compressed: no Content-Length, chunked (web.md §9.2) */
@@ -724,9 +786,11 @@ static void job_done(uv_work_t *w, int status)
         return;
     }
     if (f->result == FILE_FOUND) {
+        f->mime = http_mime_lookup(f->path);
         if (f->content && !f->enc) {
-            struct fcache_entry e = {f->path, f->dev, f->ino, f->size, f->mtime_ms, f->content};
+            struct fcache_entry e = {f->path, f->dev, f->ino, f->size, f->mtime_ms, f->content, f->mime, ""};
 
+            memcpy(e.etag, f->etag, sizeof(e.etag));
             fcache_put(f->srv, f->rel, f->rel_len, &e);
         }
         send_found(req, f);
@@ -754,7 +818,14 @@ void http_static_send(struct http_req *req)
 
     if (req->file || req->response_done)
         return;
-    f = xcalloc(1, sizeof(*f));
+    if (srv->spare_file) {
+        f = srv->spare_file;
+        srv->spare_file = NULL;
+        memset(f, 0, sizeof(*f));
+    } else {
+        f = xcalloc(1, sizeof(*f));
+    }
+    f->recyclable = true;
     f->srv = srv;
     f->req = req;
     f->fd = -1;
@@ -776,11 +847,15 @@ void http_static_send(struct http_req *req)
         const struct fcache_entry *e = fcache_get(srv, f->rel, f->rel_len);
 
         if (e) {
+            /* the entry's path, type and content are borrowed: this
+             * response is complete before the next fcache call */
             f->result = FILE_FOUND;
-            f->path = xstrdup(e->path);
+            f->path = e->path;
+            f->path_borrowed = true;
+            f->mime = e->mime;
             f->size = e->size;
             f->mtime_ms = e->mtime_ms;
-            http_etag(f->size, f->mtime_ms, f->etag);
+            memcpy(f->etag, e->etag, sizeof(f->etag));
             f->not_modified = http_not_modified(f->ims, f->inm, f->cc, srv->cfg.enable_etag, f->size, f->mtime_ms,
                                                 f->etag, &f->add_etag);
             if (!f->not_modified && !f->head)

@@ -149,6 +149,52 @@ static void test_queue_and_arena(void)
     hdrq_release(&q);
 }
 
+static void test_block_index(void)
+{
+    /* the defaults as the server builds them at boot: finalised, each line
+     * indexed by its lower-cased name, flags for the names some responses
+     * leave out */
+    const struct hdr q[] = {
+        H("Content-Type", "application/json; charset=utf-8"),
+        H("X-Mixed-CaSe", "Keep Case"),
+        H("ETag", "configured"),
+        H("Set-Cookie", "a=1"),
+        H("content-type", "text/x-configured"),
+        H("Content-Encoding", "identity"),
+        H("Content-Length", "99"),
+        H("Set-Cookie", "b=2"),
+    };
+    struct hdr_block b = {BUF_INIT, NULL, 0};
+    size_t i;
+
+    hdr_block_build(&b, q, ARRAY_SIZE(q), skip);
+    CHECK_EQ_STR(b.text.data, "set-cookie: b=2\r\n"
+                              "content-encoding: identity\r\n"
+                              "content-type: text/x-configured\r\n"
+                              "set-cookie: a=1\r\n"
+                              "etag: configured\r\n"
+                              "x-mixed-case: Keep Case\r\n");
+    CHECK_EQ_INT(b.n, 6);
+    for (i = 0; i < b.n && i < 6; i++) {
+        static const char *const names[] = {"set-cookie", "content-encoding", "content-type",
+                                            "set-cookie", "etag", "x-mixed-case"};
+        static const unsigned flags[] = {HL_COOKIE, HL_CE, 0, HL_COOKIE, HL_ETAG, 0};
+        const struct hdr_line *l = &b.lines[i];
+
+        CHECK_EQ_INT(l->nlen, strlen(names[i]));
+        CHECK(memcmp(b.text.data + l->off, names[i], l->nlen) == 0);
+        CHECK_EQ_INT(l->flags, flags[i]);
+        CHECK(l->len > l->nlen + 2 && memcmp(b.text.data + l->off + l->len - 2, "\r\n", 2) == 0);
+    }
+    CHECK_EQ_INT(b.lines[5].off + b.lines[5].len, b.text.len);
+    /* rebuilt in place (config reload) */
+    hdr_block_build(&b, q, 1, skip);
+    CHECK_EQ_INT(b.n, 1);
+    CHECK_EQ_STR(b.text.data, "content-type: application/json; charset=utf-8\r\n");
+    hdr_block_release(&b);
+    CHECK(b.lines == NULL && b.n == 0);
+}
+
 int main(void)
 {
     test_default_order();
@@ -157,5 +203,6 @@ int main(void)
     test_validity();
     test_reasons();
     test_queue_and_arena();
+    test_block_index();
     return check_done();
 }

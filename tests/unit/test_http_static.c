@@ -83,6 +83,8 @@ static void test_etag(void)
     CHECK_EQ_STR(e, "W/\"65-1a23bd7194a\"");
     http_etag(0, 0, e);
     CHECK_EQ_STR(e, "W/\"0-0\"");
+    http_etag(UINT64_MAX, 0x10, e);
+    CHECK_EQ_STR(e, "W/\"ffffffffffffffff-10\"");
 }
 
 static void test_not_modified(void)
