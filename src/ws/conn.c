@@ -70,12 +70,14 @@ static void overflow(struct ws_conn *c, size_t n)
 }
 
 /* Give back the memory of a buffer that grew large for one message. */
-static void buf_recycle(struct buf *b)
+static void buf_recycle(struct ws_conn *c, struct buf *b)
 {
-    if (b->cap > WS_KEEP_BUF)
+    if (b->cap > WS_KEEP_BUF) {
+        app_note_freed(c->srv->app, b->cap);
         buf_release(b);
-    else
+    } else {
         buf_reset(b);
+    }
 }
 
 size_t ws_conn_queued(const struct ws_conn *c)
@@ -99,6 +101,10 @@ static void on_handle_close(uv_handle_t *h)
     if (c->next)
         c->next->prev = c->prev;
     srv->n_conns--;
+    /* roughly what goes back to the heap with this connection (the wslay
+     * context, ours, the handle, the Actionhero connection already freed) */
+    app_note_freed(srv->app, WS_WSLAY_CTX_BYTES + sizeof(*c) + sizeof(*c->tcp) + WS_AC_BYTES +
+                                 c->msg.cap + c->out.cap + c->inflight.cap);
     wslay_event_context_free(c->wslay);
     buf_release(&c->msg);
     buf_release(&c->out);
@@ -231,7 +237,7 @@ static void on_write(uv_write_t *req, int status)
     struct ws_conn *c = req->data;
 
     c->writing = false;
-    buf_recycle(&c->inflight);
+    buf_recycle(c, &c->inflight);
     if (c->dead)
         return;
     if (status < 0) {
@@ -263,7 +269,7 @@ static void start_write(struct ws_conn *c)
     }
     done = n > 0 ? (size_t)n : 0;
     if (done == c->out.len) {
-        buf_recycle(&c->out);
+        buf_recycle(c, &c->out);
         return;
     }
     /* The rest is written from `inflight` while `out` takes new frames. */
@@ -495,7 +501,7 @@ static void on_msg(wslay_event_context_ptr ctx, const struct wslay_event_on_msg_
         if (!c->msg_failed && ws_conn_open(c))
             deliver(c, arg->opcode, c->msg.data ? c->msg.data : "", c->msg.len);
         if (!c->dead)
-            buf_recycle(&c->msg);
+            buf_recycle(c, &c->msg);
         break;
     case WSLAY_PING:
         /* take the pong out of wslay's queue now: a read full of pings

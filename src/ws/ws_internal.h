@@ -34,6 +34,11 @@
 /* Buffers that grew past this are given back after use, so that an idle
  * connection does not keep the memory of its largest message. */
 #define WS_KEEP_BUF 65536
+/* Rough heap sizes for app_note_freed(): a wslay event context (its two
+ * 4 KB buffers and the rest), an Actionhero connection with its strings
+ * and params. */
+#define WS_WSLAY_CTX_BYTES 8600
+#define WS_AC_BYTES 1024
 
 /* ------------------------------------------------------------- handshake */
 
