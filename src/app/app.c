@@ -415,6 +415,7 @@ static void finish_stop(ah_app_t *app)
     app->shutting_down = false;
     app->stop_done = NULL;
     close_stop_timer(app);
+    app_trim_close(app);
     if (done)
         done(app);
 }

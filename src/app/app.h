@@ -86,6 +86,14 @@ struct ah_app {
     void (*stop_done)(ah_app_t *app);
     app_hook_fn *stop_accepting;
     size_t n_stop_accepting;
+
+    /* memtrim.c: heap given back after mass closes */
+    uv_timer_t trim_timer;
+    bool trim_timer_open;
+    bool trim_armed;
+    size_t trim_freed;         /* bytes reported since the last trim */
+    uint64_t trim_first;       /* loop ms of the first report since then */
+    unsigned trim_count;       /* trims done (tests) */
 };
 
 /* Create an app for `loop`.  Nothing is loaded yet. */
@@ -137,6 +145,19 @@ void app_close_open_handles(ah_app_t *app, const char *why);
  * built by the testkit have none. */
 int app_write_pid(ah_app_t *app);
 void app_remove_pid(ah_app_t *app);
+
+/* Memory (memtrim.c).  A subsystem that freed the memory of a connection
+ * reports roughly how much; once APP_TRIM_MIN_BYTES were freed since the
+ * last trim, malloc_trim(0) runs from a timer APP_TRIM_QUIET_MS after the
+ * last report (at most APP_TRIM_MAX_WAIT_MS after the first), never inside
+ * the caller.  Cheap: a counter, and a timer restart once past the bound.
+ * Nothing happens while the app is not running or is stopping. */
+#define APP_TRIM_MIN_BYTES (1024 * 1024)
+#define APP_TRIM_QUIET_MS 300
+#define APP_TRIM_MAX_WAIT_MS 2000
+void app_note_freed(ah_app_t *app, size_t bytes);
+/* Close the trim timer (the stop does it). */
+void app_trim_close(ah_app_t *app);
 
 /* Servers register how to stop accepting new clients (first step of a stop). */
 void app_on_stop_accepting(ah_app_t *app, app_hook_fn fn);

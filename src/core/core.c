@@ -11,7 +11,10 @@
 #include <time.h>
 
 #include <jansson.h>
-#include <openssl/evp.h>
+/* Low-level SHA-1 (deprecated in OpenSSL 3, silenced here only): the server
+ * links libcrypto.a statically and wants its SHA-1 alone, not EVP. */
+#define OPENSSL_SUPPRESS_DEPRECATED
+#include <openssl/sha.h>
 #include <sodium.h>
 
 void core_bug(const char *file, int line, const char *msg)
@@ -360,11 +363,12 @@ double ah_random_unit(void)
 
 void core_sha1_hex(const void *p, size_t n, char out[41])
 {
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int mdlen = 0;
+    unsigned char md[SHA_DIGEST_LENGTH];
+    SHA_CTX ctx;
 
-    EVP_Digest(p, n, md, &mdlen, EVP_sha1(), NULL);
-    sodium_bin2hex(out, 41, md, mdlen);
+    if (SHA1_Init(&ctx) != 1 || SHA1_Update(&ctx, p, n) != 1 || SHA1_Final(md, &ctx) != 1)
+        AH_BUG("SHA-1 failed in libcrypto");
+    sodium_bin2hex(out, 41, md, sizeof(md));
 }
 
 /* ---------------------------------------------------------------- js */

@@ -1,16 +1,34 @@
 /*
  * conn.c - one websocket: the libuv stream, wslay, the outbound buffer.
  *
+ * Memory.  An idle connection holds its struct ws_conn and nothing else
+ * (with 10,000 idle sockets that is what counts).  Everything else exists
+ * only while it is needed:
+ *  - the wslay event context (~8.3 KB: two 4 KB buffers) is bound from a
+ *    small per-server pool while the connection has bytes being processed,
+ *    a fragmented message in progress, control frames queued, or a close
+ *    handshake (from then on it stays until the end, and is freed, not
+ *    pooled, like a context that saw an error);
+ *  - an incomplete frame is kept in `pend` until its last byte arrives, so
+ *    that wslay is only ever fed whole frames and never holds half of one
+ *    between reads (the frame's length comes from its 2..14-byte header;
+ *    wslay still does all the parsing);
+ *  - the message being assembled, the output and the write request are
+ *    given back (to a few spare buffers, or freed) once empty;
+ *  - the close timer and the shutdown request come with the close.
+ *
  * Input.  uv_read fills the server's shared read buffer (a read is consumed
  * completely before the next one starts, so one buffer serves every
- * connection); wslay_event_recv() then pulls those bytes through
+ * connection); wslay_event_recv() then pulls whole frames through
  * on_wslay_recv() until they are gone (WOULDBLOCK).  wslay runs without
  * message buffering: it parses frames, unmasks, checks masking, reserved
  * bits and opcodes, fragmentation order, control frame sizes, UTF-8 of text
  * (across fragments) and of close reasons, answers pings and echoes close
- * frames; we assemble data messages in a per-connection buffer that is
- * reused, after checking the announced frame length against
- * websocket.maxPayload before any byte is stored (close 1009).
+ * frames; we assemble data messages in a per-connection buffer, after
+ * checking the announced frame length against websocket.maxPayload before
+ * any byte is stored (close 1009).  A frame announced larger than that (or
+ * a control frame over 125 bytes) is not buffered: its header goes to
+ * wslay at once, which fails the connection.
  *
  * What wslay 1.1.1 does not do the way RFC 6455 and the `ws` library want,
  * and is handled here:
@@ -28,8 +46,8 @@
  * control frames (pong, close) through on_wslay_send(), which appends to the
  * same buffer.  Since that callback always takes everything, wslay never
  * holds half a frame and the two sources cannot interleave inside a frame.
- * `out` accumulates while `inflight` is being written by uv_write; when the
- * write completes they swap.  Both are bounded together by
+ * `out` accumulates while `w->inflight` is being written by uv_write; when
+ * the write completes they swap.  Both are bounded together by
  * websocket.maxOutboundBytes: a client that does not read is disconnected
  * when that would be exceeded, so it costs at most that much memory and
  * never delays anyone else.
@@ -46,12 +64,41 @@
 
 static void start_write(struct ws_conn *c);
 static void maybe_finish(struct ws_conn *c);
+static const struct wslay_event_callbacks callbacks;
 
 /* ---------------------------------------------------------------- buffers */
 
+/* Before appending to an empty buffer: take a spare one, if any. */
+static void buf_take(struct ws_server *srv, struct buf *b)
+{
+    if (b->cap == 0 && srv->n_spare > 0)
+        *b = srv->spare[--srv->n_spare];
+}
+
+/* An emptied buffer: keep its memory as a spare, or free it. */
+static void buf_give(struct ws_server *srv, struct buf *b)
+{
+    if (b->cap == 0)
+        return;
+    if (b->cap <= WS_SPARE_CAP && srv->n_spare < WS_SPARE_MAX && !srv->stopped) {
+        buf_reset(b);
+        srv->spare[srv->n_spare++] = *b;
+        buf_init(b);
+        return;
+    }
+    if (b->cap > WS_KEEP_BUF)
+        app_note_freed(srv->app, b->cap);
+    buf_release(b);
+}
+
+static size_t inflight_len(const struct ws_conn *c)
+{
+    return c->w ? c->w->inflight.len : 0;
+}
+
 static bool out_room(struct ws_conn *c, size_t n)
 {
-    size_t queued = c->out.len + c->inflight.len;
+    size_t queued = c->out.len + inflight_len(c);
 
     return n <= c->srv->cfg.max_outbound && queued <= c->srv->cfg.max_outbound - n;
 }
@@ -60,7 +107,7 @@ static void overflow(struct ws_conn *c, size_t n)
 {
     static struct log_ratelimit rl;
     json_t *data = json_pack("{s:s, s:I, s:I, s:I}", "to", c->ac ? c->ac->remote_ip : "?",
-                             "queued", (json_int_t)(c->out.len + c->inflight.len), "adding", (json_int_t)n,
+                             "queued", (json_int_t)(c->out.len + inflight_len(c)), "adding", (json_int_t)n,
                              "limit", (json_int_t)c->srv->cfg.max_outbound);
 
     log_peer(&rl, AH_LOG_WARNING, data,
@@ -69,18 +116,107 @@ static void overflow(struct ws_conn *c, size_t n)
     ws_conn_abort(c);
 }
 
-/* Give back the memory of a buffer that grew large for one message. */
-static void buf_recycle(struct buf *b)
-{
-    if (b->cap > WS_KEEP_BUF)
-        buf_release(b);
-    else
-        buf_reset(b);
-}
-
 size_t ws_conn_queued(const struct ws_conn *c)
 {
-    return c->out.len + c->inflight.len;
+    return c->out.len + inflight_len(c);
+}
+
+/* ------------------------------------------------------------ wslay pool */
+
+static struct ws_slot *slot_new(struct ws_server *srv)
+{
+    struct ws_slot *s = xcalloc(1, sizeof(*s));
+
+    if (wslay_event_context_server_init(&s->ctx, &callbacks, s) != 0)
+        AH_BUG("out of memory in wslay");
+    wslay_event_config_set_no_buffering(s->ctx, 1);
+    wslay_event_config_set_max_recv_msg_length(s->ctx, srv->cfg.max_payload);
+    srv->n_slots_made++;
+    return s;
+}
+
+static void slot_free(struct ws_slot *s)
+{
+    wslay_event_context_free(s->ctx);
+    free(s);
+}
+
+/* The connection's wslay context, bound if it had none. */
+static wslay_event_context_ptr bind_wslay(struct ws_conn *c)
+{
+    struct ws_server *srv = c->srv;
+    struct ws_slot *s = c->slot;
+
+    if (s == NULL) {
+        if (srv->pool) {
+            s = srv->pool;
+            srv->pool = s->next;
+            srv->pool_len--;
+        } else {
+            s = slot_new(srv);
+        }
+        s->next = NULL;
+        s->conn = c;
+        s->close_len = 0;
+        c->slot = s;
+        srv->n_bound++;
+    }
+    return s->ctx;
+}
+
+/* Let go of the context: pooled when `reuse` (it is between frames with
+ * nothing queued and no close), else freed. */
+static void unbind_wslay(struct ws_conn *c, bool reuse)
+{
+    struct ws_server *srv = c->srv;
+    struct ws_slot *s = c->slot;
+
+    if (s == NULL)
+        return;
+    c->slot = NULL;
+    s->conn = NULL;
+    srv->n_bound--;
+    if (reuse && srv->pool_len < WS_POOL_MAX && !srv->stopped) {
+        s->next = srv->pool;
+        srv->pool = s;
+        srv->pool_len++;
+    } else {
+        slot_free(s);
+        if (!reuse)
+            app_note_freed(srv->app, WS_WSLAY_CTX_BYTES);
+    }
+}
+
+/* Once a read (or the setup) is over: give the context back if the
+ * connection is quiescent.  wslay was fed whole frames only, so it holds
+ * no partial frame; what is left to check is its message and close state
+ * and its output queue. */
+static void maybe_unbind(struct ws_conn *c)
+{
+    wslay_event_context_ptr ctx;
+
+    if (c->slot == NULL || c->dead || c->cork > 0 || c->frag_open || c->close_queued || c->failing ||
+        c->wslay_broken)
+        return;
+    ctx = c->slot->ctx;
+    if (!wslay_event_get_read_enabled(ctx) || !wslay_event_get_write_enabled(ctx) ||
+        wslay_event_get_close_received(ctx) || wslay_event_get_close_sent(ctx) ||
+        wslay_event_want_write(ctx))
+        return;
+    unbind_wslay(c, true);
+}
+
+void ws_conn_pool_release(struct ws_server *srv)
+{
+    while (srv->pool) {
+        struct ws_slot *s = srv->pool;
+
+        srv->pool = s->next;
+        slot_free(s);
+    }
+    srv->pool_len = 0;
+    while (srv->n_spare > 0)
+        buf_release(&srv->spare[--srv->n_spare]);
 }
 
 /* ----------------------------------------------------------------- close */
@@ -89,6 +225,7 @@ static void on_handle_close(uv_handle_t *h)
 {
     struct ws_conn *c = h->data;
     struct ws_server *srv = c->srv;
+    size_t freed;
 
     if (--c->open_handles > 0)
         return;
@@ -99,12 +236,22 @@ static void on_handle_close(uv_handle_t *h)
     if (c->next)
         c->next->prev = c->prev;
     srv->n_conns--;
-    wslay_event_context_free(c->wslay);
+    /* roughly what goes back to the heap with this connection (ours, the
+     * handle, the Actionhero connection already freed) */
+    freed = sizeof(*c) + sizeof(*c->tcp) + WS_AC_BYTES + c->msg.cap + c->out.cap + c->pend.cap;
+    unbind_wslay(c, false);
     buf_release(&c->msg);
     buf_release(&c->out);
-    buf_release(&c->inflight);
+    buf_release(&c->pend);
+    if (c->w) {
+        freed += c->w->inflight.cap;
+        buf_release(&c->w->inflight);
+        free(c->w);
+    }
+    free(c->cl);
     free(c->tcp);
     free(c);
+    app_note_freed(srv->app, freed);
     ws_server_maybe_free(srv);
 }
 
@@ -113,8 +260,10 @@ void ws_conn_abort(struct ws_conn *c)
     if (c->dead)
         return;
     c->dead = true;
-    wslay_event_shutdown_read(c->wslay);
-    wslay_event_shutdown_write(c->wslay);
+    if (c->slot) {
+        wslay_event_shutdown_read(c->slot->ctx);
+        wslay_event_shutdown_write(c->slot->ctx);
+    }
     if (c->open_handles == 0)
         return;  /* not started: ws_upgrade() gives the handle back */
     uv_read_stop((uv_stream_t *)c->tcp);
@@ -123,7 +272,8 @@ void ws_conn_abort(struct ws_conn *c)
     if (c->mode == WS_MODE_ACTIONHERO)
         ws_messages_on_close(c);
     uv_close((uv_handle_t *)c->tcp, on_handle_close);
-    uv_close((uv_handle_t *)&c->close_timer, on_handle_close);
+    if (c->cl && c->cl->timer_open)
+        uv_close((uv_handle_t *)&c->cl->timer, on_handle_close);
 }
 
 static void on_close_timeout(uv_timer_t *t)
@@ -134,6 +284,31 @@ static void on_close_timeout(uv_timer_t *t)
     ws_conn_abort(c);
 }
 
+static struct ws_closing *closing_state(struct ws_conn *c)
+{
+    if (c->cl == NULL)
+        c->cl = xcalloc(1, sizeof(*c->cl));
+    return c->cl;
+}
+
+/* The close timer runs from the first close frame queued (ws_conn_start
+ * arms it for a close queued before the connection started). */
+static void arm_close_timer(struct ws_conn *c)
+{
+    struct ws_closing *cl;
+
+    if (c->open_handles == 0 || c->dead)
+        return;
+    cl = closing_state(c);
+    if (!cl->timer_open) {
+        uv_timer_init(c->srv->app->loop, &cl->timer);
+        cl->timer.data = c;
+        cl->timer_open = true;
+        c->open_handles++;
+    }
+    uv_timer_start(&cl->timer, on_close_timeout, (uint64_t)c->srv->cfg.close_timeout, 0);
+}
+
 /* A close frame is queued (by us or by wslay): no more data, and the TCP
  * connection goes at the latest after websocket.closeTimeout. */
 static void closing(struct ws_conn *c)
@@ -141,8 +316,7 @@ static void closing(struct ws_conn *c)
     if (c->close_queued)
         return;
     c->close_queued = true;
-    if (c->open_handles > 0)
-        uv_timer_start(&c->close_timer, on_close_timeout, (uint64_t)c->srv->cfg.close_timeout, 0);
+    arm_close_timer(c);
 }
 
 /* Fail the connection from outside wslay (it gave up on a frame): write a
@@ -154,18 +328,22 @@ static void fail_raw(struct ws_conn *c, uint16_t code)
     log_debug("[server: websocket] protocol error, closing code=%u", code);
     c->wslay_broken = true;
     c->failing = true;
-    if (!c->close_queued && out_room(c, sizeof(f)))
+    if (!c->close_queued && out_room(c, sizeof(f))) {
+        buf_take(c->srv, &c->out);
         buf_add(&c->out, f, sizeof(f));
+    }
     closing(c);
 }
 
 /* Fail the connection through wslay (it is still consistent). */
 static void fail(struct ws_conn *c, uint16_t code)
 {
+    wslay_event_context_ptr ctx = bind_wslay(c);
+
     log_debug("[server: websocket] protocol error, closing code=%u", code);
     c->failing = true;
-    wslay_event_queue_close(c->wslay, code, NULL, 0);
-    wslay_event_shutdown_read(c->wslay);
+    wslay_event_queue_close(ctx, code, NULL, 0);
+    wslay_event_shutdown_read(ctx);
     closing(c);
 }
 
@@ -177,7 +355,7 @@ void ws_conn_close(struct ws_conn *c, uint16_t code)
         ws_conn_abort(c);
         return;
     }
-    wslay_event_queue_close(c->wslay, code, NULL, 0);
+    wslay_event_queue_close(bind_wslay(c), code, NULL, 0);
     closing(c);
     ws_conn_flush(c);
 }
@@ -201,17 +379,22 @@ static void on_shutdown(uv_shutdown_t *req, int status)
  * the peer's data is still arriving, the kernel answers it with a RST. */
 static void end_gracefully(struct ws_conn *c)
 {
+    struct ws_closing *cl;
+
     if (c->shut)
         return;
     c->shut = true;
-    c->shutdown_req.data = c;
-    if (uv_shutdown(&c->shutdown_req, (uv_stream_t *)c->tcp, on_shutdown) < 0)
+    cl = closing_state(c);
+    cl->shutdown_req.data = c;
+    if (uv_shutdown(&cl->shutdown_req, (uv_stream_t *)c->tcp, on_shutdown) < 0)
         ws_conn_abort(c);
 }
 
 /* End TCP when the close handshake is over and everything is written. */
 static void maybe_finish(struct ws_conn *c)
 {
+    wslay_event_context_ptr ctx;
+
     if (c->dead || c->writing || c->out.len > 0 || c->open_handles == 0)
         return;
     if (c->wslay_broken) {
@@ -219,8 +402,11 @@ static void maybe_finish(struct ws_conn *c)
             end_gracefully(c);
         return;
     }
-    if (wslay_event_get_close_sent(c->wslay) &&
-        (wslay_event_get_close_received(c->wslay) || !wslay_event_get_read_enabled(c->wslay)))
+    if (c->slot == NULL)
+        return;  /* no close frame went through wslay */
+    ctx = c->slot->ctx;
+    if (wslay_event_get_close_sent(ctx) &&
+        (wslay_event_get_close_received(ctx) || !wslay_event_get_read_enabled(ctx)))
         end_gracefully(c);
 }
 
@@ -231,7 +417,7 @@ static void on_write(uv_write_t *req, int status)
     struct ws_conn *c = req->data;
 
     c->writing = false;
-    buf_recycle(&c->inflight);
+    buf_give(c->srv, &c->w->inflight);
     if (c->dead)
         return;
     if (status < 0) {
@@ -239,8 +425,12 @@ static void on_write(uv_write_t *req, int status)
         ws_conn_abort(c);
         return;
     }
-    if (c->out.len > 0)
+    if (c->out.len > 0) {
         start_write(c);
+    } else {
+        free(c->w);
+        c->w = NULL;
+    }
     maybe_finish(c);
 }
 
@@ -263,16 +453,24 @@ static void start_write(struct ws_conn *c)
     }
     done = n > 0 ? (size_t)n : 0;
     if (done == c->out.len) {
-        buf_recycle(&c->out);
+        buf_give(c->srv, &c->out);
+        if (c->w && !c->writing) {
+            free(c->w);
+            c->w = NULL;
+        }
         return;
     }
     /* The rest is written from `inflight` while `out` takes new frames. */
-    tmp = c->inflight;
-    c->inflight = c->out;
+    if (c->w == NULL) {
+        c->w = xmalloc(sizeof(*c->w));
+        buf_init(&c->w->inflight);
+    }
+    tmp = c->w->inflight;
+    c->w->inflight = c->out;
     c->out = tmp;
-    b = uv_buf_init(c->inflight.data + done, (unsigned int)(c->inflight.len - done));
-    c->wreq.data = c;
-    rc = uv_write(&c->wreq, (uv_stream_t *)c->tcp, &b, 1, on_write);
+    b = uv_buf_init(c->w->inflight.data + done, (unsigned int)(c->w->inflight.len - done));
+    c->w->req.data = c;
+    rc = uv_write(&c->w->req, (uv_stream_t *)c->tcp, &b, 1, on_write);
     if (rc < 0) {
         log_debug("[server: websocket] write failed: %s", uv_strerror(rc));
         ws_conn_abort(c);
@@ -285,8 +483,8 @@ void ws_conn_flush(struct ws_conn *c)
 {
     if (c->dead || c->cork > 0)
         return;
-    if (!c->wslay_broken && wslay_event_want_write(c->wslay)) {
-        if (wslay_event_send(c->wslay) != 0) {
+    if (c->slot && !c->wslay_broken && wslay_event_want_write(c->slot->ctx)) {
+        if (wslay_event_send(c->slot->ctx) != 0) {
             if (!c->dead)
                 ws_conn_abort(c);
             return;
@@ -301,13 +499,15 @@ void ws_conn_flush(struct ws_conn *c)
  * bound applies).  False if the connection died doing so. */
 static bool drain_wslay(struct ws_conn *c)
 {
-    if (!c->wslay_broken && wslay_event_want_write(c->wslay) && wslay_event_send(c->wslay) != 0 && !c->dead)
+    if (c->slot && !c->wslay_broken && wslay_event_want_write(c->slot->ctx) &&
+        wslay_event_send(c->slot->ctx) != 0 && !c->dead)
         ws_conn_abort(c);
     return !c->dead;
 }
 
 void ws_conn_write_raw(struct ws_conn *c, const void *p, size_t n)
 {
+    buf_take(c->srv, &c->out);
     buf_add(&c->out, p, n);
 }
 
@@ -344,6 +544,7 @@ void ws_conn_send(struct ws_conn *c, uint8_t opcode, const void *p, size_t n)
         overflow(c, hlen + n);
         return;
     }
+    buf_take(c->srv, &c->out);
     buf_grow(&c->out, hlen + n);
     memcpy(c->out.data + c->out.len, hdr, hlen);
     memcpy(c->out.data + c->out.len + hlen, p, n);
@@ -354,14 +555,19 @@ void ws_conn_send(struct ws_conn *c, uint8_t opcode, const void *p, size_t n)
 
 /* ----------------------------------------------------------- wslay glue */
 
+static struct ws_conn *slot_conn(void *user)
+{
+    return ((struct ws_slot *)user)->conn;
+}
+
 static ssize_t on_wslay_recv(wslay_event_context_ptr ctx, uint8_t *buf, size_t len,
                              int flags, void *user)
 {
-    struct ws_conn *c = user;
+    struct ws_conn *c = slot_conn(user);
     size_t n;
 
     (void)flags;
-    if (c->in_len == 0 || c->dead) {
+    if (c == NULL || c->in_len == 0 || c->dead) {
         wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
         return -1;
     }
@@ -375,10 +581,10 @@ static ssize_t on_wslay_recv(wslay_event_context_ptr ctx, uint8_t *buf, size_t l
 static ssize_t on_wslay_send(wslay_event_context_ptr ctx, const uint8_t *data, size_t len,
                              int flags, void *user)
 {
-    struct ws_conn *c = user;
+    struct ws_conn *c = slot_conn(user);
 
     (void)flags;
-    if (c->dead) {
+    if (c == NULL || c->dead) {
         wslay_event_set_error(ctx, WSLAY_ERR_CALLBACK_FAILURE);
         return -1;
     }
@@ -387,6 +593,7 @@ static ssize_t on_wslay_send(wslay_event_context_ptr ctx, const uint8_t *data, s
         wslay_event_set_error(ctx, WSLAY_ERR_CALLBACK_FAILURE);
         return -1;
     }
+    buf_take(c->srv, &c->out);
     buf_add(&c->out, data, len);
     return (ssize_t)len;
 }
@@ -399,15 +606,15 @@ static bool is_ctrl(uint8_t opcode)
 static void on_frame_start(wslay_event_context_ptr ctx,
                            const struct wslay_event_on_frame_recv_start_arg *arg, void *user)
 {
-    struct ws_conn *c = user;
+    struct ws_conn *c = slot_conn(user);
 
     (void)ctx;
-    if (c->dead)
+    if (c == NULL || c->dead)
         return;
     c->frame_is_ctrl = is_ctrl(arg->opcode);
     if (c->frame_is_ctrl) {
         if (arg->opcode == WSLAY_CONNECTION_CLOSE) {
-            c->close_len = 0;
+            c->slot->close_len = 0;
             if (arg->payload_length == 1)
                 fail(c, WSLAY_CODE_PROTOCOL_ERROR);
         }
@@ -415,6 +622,7 @@ static void on_frame_start(wslay_event_context_ptr ctx,
     }
     /* wslay has checked the order (a continuation needs a message, a new
      * message needs none open) before calling us. */
+    c->frag_open = !arg->fin;
     if (arg->opcode != WSLAY_CONTINUATION_FRAME) {
         c->msg_opcode = arg->opcode;
         c->msg_failed = false;
@@ -432,38 +640,42 @@ static void on_frame_start(wslay_event_context_ptr ctx,
 static void on_frame_chunk(wslay_event_context_ptr ctx,
                            const struct wslay_event_on_frame_recv_chunk_arg *arg, void *user)
 {
-    struct ws_conn *c = user;
+    struct ws_conn *c = slot_conn(user);
 
     (void)ctx;
-    if (c->dead)
+    if (c == NULL || c->dead)
         return;
     if (c->frame_is_ctrl) {
         /* only close frames need their payload here (wslay keeps its own
          * copy of every control frame) */
+        struct ws_slot *s = c->slot;
         size_t n = arg->data_length;
 
-        if (n > sizeof(c->close_payload) - c->close_len)
-            n = sizeof(c->close_payload) - c->close_len;
-        memcpy(c->close_payload + c->close_len, arg->data, n);
-        c->close_len += n;
+        if (n > sizeof(s->close_payload) - s->close_len)
+            n = sizeof(s->close_payload) - s->close_len;
+        memcpy(s->close_payload + s->close_len, arg->data, n);
+        s->close_len = (uint8_t)(s->close_len + n);
         return;
     }
-    if (!c->msg_failed)
+    if (!c->msg_failed) {
+        buf_take(c->srv, &c->msg);
         buf_add(&c->msg, arg->data, arg->data_length);
+    }
 }
 
 static void on_frame_end(wslay_event_context_ptr ctx, void *user)
 {
-    struct ws_conn *c = user;
+    struct ws_conn *c = slot_conn(user);
+    struct ws_slot *s = user;
     uint16_t code;
 
-    if (c->dead || !c->frame_is_ctrl || c->close_len < 2)
+    if (c == NULL || c->dead || !c->frame_is_ctrl || s->close_len < 2)
         return;
-    code = (uint16_t)(c->close_payload[0] << 8 | c->close_payload[1]);
+    code = (uint16_t)(s->close_payload[0] << 8 | s->close_payload[1]);
     /* wslay would answer 1002 to these; ws accepts and echoes them.  Once our
      * echo is queued, wslay's attempt to queue its 1002 is refused. */
     if (code >= 1012 && code <= 1014 && !c->close_queued) {
-        wslay_event_queue_close(ctx, code, c->close_payload + 2, c->close_len - 2);
+        wslay_event_queue_close(ctx, code, s->close_payload + 2, s->close_len - 2u);
         wslay_event_shutdown_read(ctx);
     }
 }
@@ -478,24 +690,27 @@ static void deliver(struct ws_conn *c, uint8_t opcode, const char *p, size_t n)
     case WS_MODE_ACTIONHERO:
         ws_primus_on_message(c, opcode, p, n);
         break;
+    default:
+        break;
     }
 }
 
 static void on_msg(wslay_event_context_ptr ctx, const struct wslay_event_on_msg_recv_arg *arg,
                    void *user)
 {
-    struct ws_conn *c = user;
+    struct ws_conn *c = slot_conn(user);
 
     (void)ctx;
-    if (c->dead)
+    if (c == NULL || c->dead)
         return;
     switch (arg->opcode) {
     case WSLAY_TEXT_FRAME:
     case WSLAY_BINARY_FRAME:
+        c->frag_open = false;
         if (!c->msg_failed && ws_conn_open(c))
-            deliver(c, arg->opcode, c->msg.data ? c->msg.data : "", c->msg.len);
+            deliver(c, arg->opcode, c->msg.data, c->msg.len);
         if (!c->dead)
-            buf_recycle(&c->msg);
+            buf_give(c->srv, &c->msg);
         break;
     case WSLAY_PING:
         /* take the pong out of wslay's queue now: a read full of pings
@@ -510,16 +725,62 @@ static void on_msg(wslay_event_context_ptr ctx, const struct wslay_event_on_msg_
     }
 }
 
-/* Feed bytes to wslay and act on what it decided. */
-static void process_input(struct ws_conn *c, const char *p, size_t n)
+/* --------------------------------------------------------------- input */
+
+/* The frame at p (n bytes there): false while its header is incomplete,
+ * else its total size (header + payload, may be more than n) and whether
+ * wslay should see it at once instead: a payload over what may be stored
+ * (websocket.maxPayload for the message, 125 for a control frame) or a
+ * fragmented control frame.  wslay fails the connection on its header;
+ * buffering it first would only hold memory.  This reads lengths only:
+ * wslay parses and checks every frame. */
+static bool frame_size(const struct ws_conn *c, const uint8_t *p, size_t n, uint64_t *total, bool *now)
 {
+    uint64_t len;
+    size_t hlen = 2, i;
+
+    if (n < 2)
+        return false;
+    len = p[1] & 0x7f;
+    if (len == 126)
+        hlen += 2;
+    else if (len == 127)
+        hlen += 8;
+    if (p[1] & 0x80)
+        hlen += 4;
+    if (n < hlen)
+        return false;
+    if (len >= 126) {
+        size_t k = len == 126 ? 2 : 8;
+
+        len = 0;
+        for (i = 0; i < k; i++)
+            len = len << 8 | p[2 + i];
+    }
+    if (is_ctrl(p[0] & 0x0f)) {
+        *now = len > 125 || !(p[0] & 0x80);
+    } else {
+        uint64_t max = c->srv->cfg.max_payload;
+        uint64_t have = (p[0] & 0x0f) == WSLAY_CONTINUATION_FRAME ? c->msg.len : 0;
+
+        *now = len > max || have > max - len;
+    }
+    *total = *now ? hlen : hlen + len;
+    return true;
+}
+
+/* Feed bytes (whole frames) to wslay and act on what it decided. */
+static void feed(struct ws_conn *c, const uint8_t *p, size_t n)
+{
+    wslay_event_context_ptr ctx;
     int rc;
 
     if (c->dead || c->wslay_broken || n == 0)
         return;
-    c->in = (const uint8_t *)p;
+    ctx = bind_wslay(c);
+    c->in = p;
     c->in_len = n;
-    rc = wslay_event_recv(c->wslay);
+    rc = wslay_event_recv(ctx);
     c->in = NULL;
     c->in_len = 0;
     if (c->dead)
@@ -530,8 +791,83 @@ static void process_input(struct ws_conn *c, const char *p, size_t n)
         fail_raw(c, WSLAY_CODE_PROTOCOL_ERROR);
         return;
     }
-    if (!wslay_event_get_read_enabled(c->wslay))
+    if (!wslay_event_get_read_enabled(ctx))
         closing(c);  /* wslay queued a close (echo or failure) */
+}
+
+/* Is the connection still taking input? */
+static bool reading(const struct ws_conn *c)
+{
+    return !c->dead && !c->wslay_broken && (c->slot == NULL || wslay_event_get_read_enabled(c->slot->ctx));
+}
+
+/* Bytes from the socket: whole frames go to wslay; the incomplete frame at
+ * the end waits in `pend` (bounded by the frame size frame_size() lets
+ * through: websocket.maxPayload plus a header). */
+static void process_input(struct ws_conn *c, const char *data, size_t n)
+{
+    const uint8_t *p = (const uint8_t *)data;
+    uint64_t total;
+    bool now;
+
+    while (n > 0 && reading(c)) {
+        size_t off = 0;
+
+        if (c->pend.len > 0) {
+            /* complete the frame begun in an earlier read */
+            size_t take;
+
+            if (!frame_size(c, (const uint8_t *)c->pend.data, c->pend.len, &total, &now))
+                take = 14 - c->pend.len;  /* up to the longest header */
+            else
+                take = now ? n : (size_t)(total - c->pend.len);
+            if (take > n)
+                take = n;
+            buf_add(&c->pend, p, take);
+            p += take;
+            n -= take;
+            if (!frame_size(c, (const uint8_t *)c->pend.data, c->pend.len, &total, &now))
+                continue;  /* header still incomplete: n is 0 */
+            if (now) {
+                /* fed with the rest: wslay gives up on its header */
+                buf_add(&c->pend, p, n);
+                n = 0;
+            } else if (c->pend.len < total) {
+                continue;  /* payload incomplete: n is 0 */
+            } else if (c->pend.len > total) {
+                /* header bytes taken past this frame belong to the next */
+                size_t extra = c->pend.len - (size_t)total;
+
+                c->pend.len = (size_t)total;
+                p -= extra;
+                n += extra;
+            }
+            {
+                struct buf whole = c->pend;
+
+                buf_init(&c->pend);
+                feed(c, (const uint8_t *)whole.data, whole.len);
+                buf_give(c->srv, &whole);
+            }
+            continue;
+        }
+        /* whole frames straight from the read buffer */
+        while (off < n && frame_size(c, p + off, n - off, &total, &now) && !now && total <= n - off)
+            off += (size_t)total;
+        if (off > 0) {
+            feed(c, p, off);
+            p += off;
+            n -= off;
+            continue;
+        }
+        if (frame_size(c, p, n, &total, &now) && now) {
+            feed(c, p, n);
+            return;
+        }
+        buf_take(c->srv, &c->pend);
+        buf_add(&c->pend, p, n);
+        return;
+    }
 }
 
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *b)
@@ -558,6 +894,7 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *b)
     process_input(c, b->base, (size_t)nread);
     c->cork--;
     ws_conn_flush(c);
+    maybe_unbind(c);
 }
 
 /* ------------------------------------------------------------- lifetime */
@@ -578,25 +915,22 @@ struct ws_conn *ws_conn_new(struct ws_server *srv, uv_tcp_t *tcp, enum ws_mode m
 
     c->srv = srv;
     c->tcp = tcp;
-    c->mode = mode;
+    c->mode = (uint8_t)mode;
     c->alive = true;
     c->cork = 1;
+    buf_init(&c->pend);
     buf_init(&c->msg);
     buf_init(&c->out);
-    buf_init(&c->inflight);
-    if (wslay_event_context_server_init(&c->wslay, &callbacks, c) != 0)
-        AH_BUG("out of memory in wslay");
-    wslay_event_config_set_no_buffering(c->wslay, 1);
-    wslay_event_config_set_max_recv_msg_length(c->wslay, srv->cfg.max_payload);
     return c;
 }
 
 void ws_conn_discard(struct ws_conn *c)
 {
-    wslay_event_context_free(c->wslay);
+    unbind_wslay(c, false);
+    buf_release(&c->pend);
     buf_release(&c->msg);
     buf_release(&c->out);
-    buf_release(&c->inflight);
+    free(c->cl);
     free(c);
 }
 
@@ -606,16 +940,14 @@ void ws_conn_start(struct ws_conn *c, const char *early, size_t early_len)
     int rc;
 
     c->tcp->data = c;
-    uv_timer_init(srv->app->loop, &c->close_timer);
-    c->close_timer.data = c;
-    c->open_handles = 2;
+    c->open_handles = 1;
     c->next = srv->conns;
     if (srv->conns)
         srv->conns->prev = c;
     srv->conns = c;
     srv->n_conns++;
     if (c->close_queued)
-        uv_timer_start(&c->close_timer, on_close_timeout, (uint64_t)srv->cfg.close_timeout, 0);
+        arm_close_timer(c);
     /* The web server may listen on a Unix socket: then the handle is a
      * uv_pipe_t, used here as a uv_stream_t only. */
     if (c->tcp->type == UV_TCP)
@@ -632,4 +964,5 @@ void ws_conn_start(struct ws_conn *c, const char *early, size_t early_len)
         process_input(c, early, early_len);
     c->cork--;
     ws_conn_flush(c);
+    maybe_unbind(c);
 }

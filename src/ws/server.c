@@ -224,6 +224,7 @@ static void on_heartbeat(uv_timer_t *t)
 
 static void server_free(struct ws_server *srv)
 {
+    ws_conn_pool_release(srv);
     config_release(&srv->cfg);
     buf_release(&srv->scratch);
     free(srv->spec_json);

@@ -34,6 +34,11 @@
 /* Buffers that grew past this are given back after use, so that an idle
  * connection does not keep the memory of its largest message. */
 #define WS_KEEP_BUF 65536
+/* Rough heap sizes for app_note_freed(): a wslay event context (its two
+ * 4 KB buffers and the rest), an Actionhero connection with its strings
+ * and params. */
+#define WS_WSLAY_CTX_BYTES 8600
+#define WS_AC_BYTES 1024
 
 /* ------------------------------------------------------------- handshake */
 
@@ -77,6 +82,22 @@ enum ws_mode {
 
 struct ws_conn;
 
+/* A wslay event context and what goes with it, bound to a connection only
+ * while it is needed (conn.c); the callbacks' user_data. */
+struct ws_slot {
+    wslay_event_context_ptr ctx;
+    struct ws_conn *conn;      /* NULL while pooled */
+    struct ws_slot *next;      /* in the server's pool */
+    uint8_t close_payload[125];/* close frame being received */
+    uint8_t close_len;
+};
+
+/* Idle wslay contexts kept for reuse; past this they are freed. */
+#define WS_POOL_MAX 8
+/* Empty buffers kept for reuse (message, output, partial frame). */
+#define WS_SPARE_MAX 4
+#define WS_SPARE_CAP 16384
+
 struct ws_server {
     ah_app_t *app;
     struct ws_config cfg;
@@ -85,6 +106,12 @@ struct ws_server {
     bool stopped;
     struct ws_conn *conns;     /* every open websocket (doubly linked) */
     size_t n_conns;
+    struct ws_slot *pool;      /* idle wslay contexts (singly linked) */
+    size_t pool_len;
+    size_t n_bound;            /* contexts bound to a connection now */
+    size_t n_slots_made;       /* contexts created so far (tests) */
+    struct buf spare[WS_SPARE_MAX];
+    size_t n_spare;
     char read_buf[WS_READ_BUF];/* shared: a read is consumed before the next */
     struct buf scratch;        /* JSON encoding, reused */
     char *spec_json;           /* body of /primus/spec */
@@ -99,52 +126,69 @@ void ws_server_maybe_free(struct ws_server *srv);
 
 /* ------------------------------------------------------------ connection */
 
+/* What a connection needs only while a write is in flight. */
+struct ws_writing {
+    uv_write_t req;
+    struct buf inflight;       /* being written by uv_write */
+};
+
+/* What a connection needs only once it is closing. */
+struct ws_closing {
+    uv_timer_t timer;          /* websocket.closeTimeout */
+    bool timer_open;
+    uv_shutdown_t shutdown_req;
+};
+
+/* One websocket.  Idle, it holds this struct and nothing else: the wslay
+ * context, the partial frame, the message, the output and the write
+ * request exist only while something is in progress (conn.c). */
 struct ws_conn {
     struct ws_server *srv;
     uv_tcp_t *tcp;             /* malloc'd by the HTTP layer, freed here; a
                                 * uv_pipe_t for a Unix socket listener (then
                                 * only its uv_stream_t part is used) */
-    uv_timer_t close_timer;
-    int open_handles;          /* tcp + timer not yet closed */
-    wslay_event_context_ptr wslay;
-    enum ws_mode mode;
+    struct ws_slot *slot;      /* wslay, while bound */
+    struct ws_writing *w;      /* while a uv_write is in flight */
+    struct ws_closing *cl;     /* once closing */
 
     /* input: the bytes being fed to wslay */
     const uint8_t *in;
     size_t in_len;
+    struct buf pend;           /* an incomplete frame across reads */
 
     /* the message being assembled (wslay runs without buffering) */
     struct buf msg;
-    uint8_t msg_opcode;
-    bool frame_is_ctrl;
-    bool msg_failed;
-    uint8_t close_payload[125];/* close frame being received */
-    size_t close_len;
 
-    /* output: `out` accumulates while `inflight` is being written */
+    /* output: `out` accumulates while `w->inflight` is being written */
     struct buf out;
-    struct buf inflight;
-    uv_write_t wreq;
-    bool writing;
-    int cork;                  /* >0: flush later (inside a read or setup) */
-
-    bool close_queued;         /* a close frame is queued or sent: no more data */
-    bool failing;              /* protocol failure: close TCP once flushed */
-    bool wslay_broken;         /* wslay returned a fatal error: bypass it */
-    bool shut;                 /* FIN sent: waiting for the peer's */
-    uv_shutdown_t shutdown_req;
-    bool dead;                 /* TCP close started */
-
-    /* Primus */
-    bool alive;                /* life since the last heartbeat tick */
-    char spark_id[24];
 
     /* Actionhero */
     ah_connection_t *ac;       /* NULL in the echo modes or once detached */
     json_t *message_id;        /* connection.messageId as the client sent it */
 
     struct ws_conn *next, *prev;
+
+    int cork;                  /* >0: flush later (inside a read or setup) */
+    uint8_t open_handles;      /* tcp + close timer not yet closed */
+    uint8_t mode;              /* enum ws_mode */
+    uint8_t msg_opcode;
+    bool frame_is_ctrl;
+    bool msg_failed;
+    bool frag_open;            /* a fragmented data message is in progress */
+    bool writing;
+    bool close_queued;         /* a close frame is queued or sent: no more data */
+    bool failing;              /* protocol failure: close TCP once flushed */
+    bool wslay_broken;         /* wslay returned a fatal error: bypass it */
+    bool shut;                 /* FIN sent: waiting for the peer's */
+    bool dead;                 /* TCP close started */
+
+    /* Primus */
+    bool alive;                /* life since the last heartbeat tick */
+    char spark_id[22];
 };
+
+/* Free the server's pooled contexts and spare buffers (its stop). */
+void ws_conn_pool_release(struct ws_server *srv);
 
 /* Create a connection for an upgraded TCP handle (nothing written yet;
  * corked).  Never fails. */

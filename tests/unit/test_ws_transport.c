@@ -405,6 +405,255 @@ static void test_backpressure(void)
     client_close(&fast);
 }
 
+/* ------------------------------------------------------------- memory */
+
+/* The newest connection on the server (ws_conn_start puts it first). */
+static struct ws_conn *newest(void)
+{
+    return ws_server_get(H.app)->conns;
+}
+
+static bool pend_is(struct client *c, void *arg)
+{
+    (void)c;
+    return newest() != NULL && newest()->pend.len == *(size_t *)arg;
+}
+
+static bool bound_is(struct client *c, void *arg)
+{
+    (void)c;
+    return ws_server_get(H.app)->n_bound == *(size_t *)arg;
+}
+
+/* Forget the frames received so far. */
+static void forget_frames(struct client *c)
+{
+    buf_reset(&c->in);
+    buf_adds(&c->in, "HTTP/1.1 101 x\r\n\r\n");
+    c->head_len = c->in.len;
+}
+
+static bool idle_conn(const struct ws_conn *wc)
+{
+    return wc->slot == NULL && wc->pend.cap == 0 && wc->msg.cap == 0 && wc->out.cap == 0 && wc->w == NULL &&
+           wc->cl == NULL;
+}
+
+static void test_memory(void)
+{
+    enum { MANY = WS_POOL_MAX + 4 };
+    static char big[300];
+    static struct client cs[MANY];
+    struct ws_server *srv = ws_server_get(H.app);
+    struct client c;
+    struct buf b = BUF_INIT;
+    struct frame f[64];
+    size_t i, n, one = 1, made;
+    bool ok = true;
+
+    memset(big, 'q', sizeof(big));
+
+    /* idle after the handshake: no wslay context, no buffer */
+    CHECK(ws_open(&c, "/echo", NULL));
+    settle(&H, &c, 20);
+    CHECK_EQ_INT(srv->n_bound, 0);
+    CHECK(newest() != NULL && idle_conn(newest()));
+
+    /* a frame arriving byte by byte, one read each: the partial frame waits
+     * in `pend` (header bytes too) and no context is bound meanwhile */
+    frame(&b, 1, 1, big, sizeof(big));
+    for (i = 0; i + 1 < b.len; i++) {
+        size_t want = i + 1;
+
+        client_send(&c, b.data + i, 1);
+        if (!run_until(&H, pend_is, &c, &want, 2000) || srv->n_bound != 0)
+            ok = false;
+    }
+    CHECK(ok);
+    client_send(&c, b.data + i, 1);
+    buf_reset(&b);
+    run_until(&H, has_frames, &c, &one, 2000);
+    n = client_frames(&c, f, 64);
+    CHECK_EQ_INT(n, 1);
+    CHECK(n >= 1 && frame_is(&f[0], 1, big, sizeof(big)));
+    CHECK_EQ_INT(srv->n_bound, 0);
+    CHECK(idle_conn(newest()));
+    forget_frames(&c);
+
+    /* the first byte of a frame, then the rest of it with a whole frame and
+     * half of a third: header bytes read ahead go back to the next frame */
+    frame(&b, 1, 1, "abcde", 5);
+    frame(&b, 1, 2, big, 200);
+    frame(&b, 1, 1, "xyz", 3);
+    {
+        size_t want = 1, rest = b.len - 1 - 5;
+
+        client_send(&c, b.data, 1);
+        run_until(&H, pend_is, &c, &want, 2000);
+        client_send(&c, b.data + 1, rest);
+        want = 4;  /* of the third frame's 9 bytes */
+        CHECK(run_until(&H, pend_is, &c, &want, 2000));
+        want = 2;
+        run_until(&H, has_frames, &c, &want, 2000);
+        CHECK_EQ_INT(srv->n_bound, 0);
+        client_send(&c, b.data + 1 + rest, 5);
+        want = 3;
+        run_until(&H, has_frames, &c, &want, 2000);
+    }
+    buf_reset(&b);
+    n = client_frames(&c, f, 64);
+    CHECK_EQ_INT(n, 3);
+    CHECK(n >= 3 && frame_is(&f[0], 1, "abcde", 5) && frame_is(&f[1], 2, big, 200) &&
+          frame_is(&f[2], 1, "xyz", 3));
+    CHECK(idle_conn(newest()));
+    forget_frames(&c);
+
+    /* a fragmented message with a ping in between, each frame its own
+     * read (the UTF-8 of the text split between them): the context stays
+     * bound while the message is open, and goes back to the pool after */
+    frame(&b, 0, 1, "frag\xe2\x82", 6);
+    client_send(&c, b.data, b.len);
+    buf_reset(&b);
+    CHECK(run_until(&H, bound_is, &c, &one, 2000));
+    CHECK(newest()->frag_open);
+    frame(&b, 1, 9, "mid", 3);
+    n = exchange(&c, &b, f, 1);
+    CHECK_EQ_INT(n, 1);
+    CHECK(n >= 1 && frame_is(&f[0], 10, "mid", 3));
+    CHECK_EQ_INT(srv->n_bound, 1);
+    frame(&b, 0, 0, "\xac", 1);
+    client_send(&c, b.data, b.len);
+    buf_reset(&b);
+    settle(&H, &c, 20);
+    CHECK_EQ_INT(srv->n_bound, 1);
+    frame(&b, 1, 0, "ment", 4);
+    n = exchange(&c, &b, f, 2);
+    CHECK_EQ_INT(n, 2);
+    CHECK(n >= 2 && frame_is(&f[1], 1, "frag\xe2\x82\xacment", 11));
+    CHECK_EQ_INT(srv->n_bound, 0);
+    CHECK(srv->pool_len >= 1 && srv->pool_len <= WS_POOL_MAX);
+    CHECK(idle_conn(newest()));
+    client_close(&c);
+
+    /* many sockets idle, then all active at once: one pooled context
+     * serves them in turn */
+    ok = true;
+    for (i = 0; i < MANY; i++)
+        ok = ws_open(&cs[i], "/echo", NULL) && ok;
+    CHECK(ok);
+    made = srv->n_slots_made;
+    for (i = 0; i < MANY; i++) {
+        char m[16];
+
+        snprintf(m, sizeof(m), "m%zu", i);
+        frame(&b, 1, 1, m, strlen(m));
+        client_send(&cs[i], b.data, b.len);
+        buf_reset(&b);
+    }
+    ok = true;
+    for (i = 0; i < MANY; i++) {
+        char m[16];
+
+        snprintf(m, sizeof(m), "m%zu", i);
+        run_until(&H, has_frames, &cs[i], &one, 2000);
+        n = client_frames(&cs[i], f, 64);
+        ok = ok && n == 1 && frame_is(&f[0], 1, m, strlen(m));
+        forget_frames(&cs[i]);
+    }
+    CHECK(ok);
+    CHECK_EQ_INT(srv->n_slots_made, made);
+    CHECK_EQ_INT(srv->n_bound, 0);
+
+    /* more connections mid-message than the pool keeps: each gets its own
+     * context; when they finish, the pool keeps WS_POOL_MAX of them */
+    for (i = 0; i < MANY; i++) {
+        frame(&b, 0, 2, "part", 4);
+        client_send(&cs[i], b.data, b.len);
+        buf_reset(&b);
+    }
+    {
+        size_t want = MANY;
+
+        CHECK(run_until(&H, bound_is, &c, &want, 3000));
+    }
+    CHECK(srv->n_slots_made >= made + MANY - WS_POOL_MAX);
+    for (i = 0; i < MANY; i++) {
+        char m[16];
+
+        snprintf(m, sizeof(m), "%zu", i);
+        frame(&b, 1, 0, m, strlen(m));
+        client_send(&cs[i], b.data, b.len);
+        buf_reset(&b);
+    }
+    ok = true;
+    for (i = 0; i < MANY; i++) {
+        char m[16];
+
+        snprintf(m, sizeof(m), "part%zu", i);
+        run_until(&H, has_frames, &cs[i], &one, 2000);
+        n = client_frames(&cs[i], f, 64);
+        ok = ok && n == 1 && frame_is(&f[0], 2, m, strlen(m));
+    }
+    CHECK(ok);
+    CHECK_EQ_INT(srv->n_bound, 0);
+    CHECK_EQ_INT(srv->pool_len, WS_POOL_MAX);
+    for (i = 0; i < MANY; i++)
+        client_close(&cs[i]);
+
+    /* the client leaves in the middle of a frame: the partial frame goes
+     * with the connection */
+    {
+        size_t before, want = 10;
+
+        settle(&H, &c, 50);
+        before = srv->n_conns;
+        CHECK(ws_open(&c, "/echo", NULL));
+        frame(&b, 1, 1, big, sizeof(big));
+        client_send(&c, b.data, 10);
+        buf_reset(&b);
+        CHECK(run_until(&H, pend_is, &c, &want, 2000));
+        client_close(&c);
+        CHECK(run_until(&H, conns_at_most, &c, &before, 2000));
+    }
+
+    /* the server closes in the middle of a frame: the close frame goes out
+     * at once, the rest of the frame is not echoed, and the peer's close
+     * ends the connection */
+    {
+        size_t want = 10;
+
+        CHECK(ws_open(&c, "/echo", NULL));
+        frame(&b, 1, 1, big, sizeof(big));
+        client_send(&c, b.data, 10);
+        CHECK(run_until(&H, pend_is, &c, &want, 2000));
+        ws_conn_close(newest(), 1001);
+        run_until(&H, has_close, &c, NULL, 2000);
+        CHECK_EQ_INT(client_close_code(&c), 1001);
+        client_send(&c, b.data + 10, b.len - 10);
+        buf_reset(&b);
+        close_frame(&b, 1001, NULL);
+        client_send(&c, b.data, b.len);
+        buf_reset(&b);
+        run_until(&H, is_eof, &c, NULL, 3000);
+        CHECK(c.eof);
+        n = client_frames(&c, f, 64);
+        CHECK_EQ_INT(n, 1);
+        client_close(&c);
+    }
+
+    /* a frame announced over maxPayload is refused on its header, without
+     * waiting for (or storing) its payload */
+    {
+        CHECK(ws_open(&c, "/echo", NULL));
+        frame_ex(&b, 1, 0, 2, big, 10, true, MAX_PAYLOAD + 1);
+        client_send(&c, b.data, b.len);
+        buf_release(&b);
+        run_until(&H, is_eof, &c, NULL, 3000);
+        CHECK_EQ_INT(client_close_code(&c), 1009);
+        client_close(&c);
+    }
+}
+
 int main(void)
 {
     if (harness_init(&H, "{\"websocket\": {\"echoPathForTests\": \"/echo\", \"maxPayload\": 100000,"
@@ -415,6 +664,7 @@ int main(void)
     test_protocol_errors();
     test_close_handshake();
     test_backpressure();
+    test_memory();
     harness_done(&H);
     return check_done();
 }
