@@ -2,7 +2,7 @@
  * random_number.c - the `randomNumber` action (builtin.md §1.2): a CSPRNG
  * float in [0, 1) and the same number in words.
  */
-#include <stdio.h>
+#include <string.h>
 
 #include <ah/ah.h>
 
@@ -12,10 +12,14 @@ static int run(ah_ctx_t *ctx)
 {
     json_t *res = ah_response(ctx);
     double n = ah_random_unit();
-    char num[32], text[64];
+    static const char prefix[] = "Your random number is ";
+    char text[sizeof(prefix) + 32];
+    int len;
 
-    json_out_number(n, num); /* shortest round-trip form, as JS prints it */
-    snprintf(text, sizeof(text), "Your random number is %s", num);
+    memcpy(text, prefix, sizeof(prefix) - 1);
+    /* the shortest round-trip form, as JS prints it */
+    len = json_out_number(n, text + sizeof(prefix) - 1);
+    text[sizeof(prefix) - 1 + len] = '\0';
     json_object_set_new(res, "randomNumber", json_real(n));
     json_object_set_new(res, "stringRandomNumber", json_string(text));
     return AH_DONE;

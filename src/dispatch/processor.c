@@ -785,7 +785,7 @@ int dispatch_action_ex(ah_connection_t *c, const char *action, const char *versi
     x->cb_arg = arg;
     if (extra) {
         if (extra->method)
-            snprintf(x->log_method, sizeof(x->log_method), "%s", extra->method);
+            core_strlcpy(x->log_method, extra->method, sizeof(x->log_method));
         if (extra->pathname) {
             size_t n = strlen(extra->pathname);
 
