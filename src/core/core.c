@@ -15,6 +15,7 @@
  * links libcrypto.a statically and wants its SHA-1 alone, not EVP. */
 #define OPENSSL_SUPPRESS_DEPRECATED
 #include <openssl/sha.h>
+#include <pthread.h>
 #include <sodium.h>
 
 void core_bug(const char *file, int line, const char *msg)
@@ -284,12 +285,50 @@ int core_init(void)
     return sodium_init() < 0 ? -1 : 0;
 }
 
-/* A pool of CSPRNG bytes refilled 4 KiB at a time: libsodium's
- * randombytes_buf is one getrandom(2) per call, and ids are made on every
- * request.  Bytes handed out are wiped from the pool.  (Per thread, so a
- * later loop per core needs no lock.) */
+/* A pool of CSPRNG bytes refilled 4 KiB at a time, per thread, by "fast
+ * key erasure" (Bernstein): ChaCha20 keystream under a 32-byte key; the
+ * first 32 bytes of each refill become the next key and are never handed
+ * out, so earlier output cannot be recomputed from the state.  The key
+ * comes from the OS (randombytes_buf: getrandom) at first use, in a forked
+ * child, and every 256 refills (1 MiB); libsodium's own generator asks the
+ * kernel for every 256 bytes, which was 0.17 getrandom(2) calls per web
+ * request.  Bytes handed out are wiped from the pool. */
 static _Thread_local unsigned char pool[4096];
 static _Thread_local size_t pool_left;
+static _Thread_local unsigned char pool_key[crypto_stream_chacha20_KEYBYTES];
+static _Thread_local unsigned pool_refills;
+
+/* In a forked child (only the forking thread exists there) the copied
+ * pool and key must not be used: drop them, so the next call reseeds. */
+static void pool_forget(void)
+{
+    sodium_memzero(pool, sizeof(pool));
+    sodium_memzero(pool_key, sizeof(pool_key));
+    pool_left = 0;
+    pool_refills = 0;
+}
+
+static void register_fork_handler(void)
+{
+    pthread_atfork(NULL, NULL, pool_forget);
+}
+
+static void pool_refill(void)
+{
+    static const unsigned char nonce[crypto_stream_chacha20_NONCEBYTES];
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+    if (pool_refills % 256 == 0) {
+        pthread_once(&once, register_fork_handler);
+        randombytes_buf(pool_key, sizeof(pool_key));
+    }
+    pool_refills++;
+    /* a fresh key each time, so the fixed nonce never repeats under one */
+    crypto_stream_chacha20(pool, sizeof(pool), nonce, pool_key);
+    memcpy(pool_key, pool, sizeof(pool_key));
+    sodium_memzero(pool, sizeof(pool_key));
+    pool_left = sizeof(pool) - sizeof(pool_key);
+}
 
 void core_random_bytes(void *out, size_t n)
 {
@@ -298,10 +337,8 @@ void core_random_bytes(void *out, size_t n)
     while (n > 0) {
         size_t take;
 
-        if (pool_left == 0) {
-            randombytes_buf(pool, sizeof(pool));
-            pool_left = sizeof(pool);
-        }
+        if (pool_left == 0)
+            pool_refill();
         take = n < pool_left ? n : pool_left;
         memcpy(o, pool + sizeof(pool) - pool_left, take);
         sodium_memzero(pool + sizeof(pool) - pool_left, take);
