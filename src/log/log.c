@@ -466,10 +466,26 @@ static void on_flush_check(uv_check_t *h)
     pthread_mutex_unlock(&lock);
 }
 
+/* Lines still pending when the process exits without log_shutdown (an
+ * exit() on some path) go out with stdio's own exit flush. */
+static void flush_at_exit(void)
+{
+    pthread_mutex_lock(&lock);
+    if (pending.len)
+        flush_pending();
+    pthread_mutex_unlock(&lock);
+}
+
 void log_attach_loop(uv_loop_t *loop)
 {
+    static bool exit_hook;
+
     if (batching)
         return;
+    if (!exit_hook) {
+        exit_hook = true;
+        atexit(flush_at_exit);
+    }
     uv_check_init(loop, &flush_check);
     uv_check_start(&flush_check, on_flush_check);
     uv_unref((uv_handle_t *)&flush_check); /* never keeps the loop alive */

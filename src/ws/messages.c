@@ -102,6 +102,50 @@ static json_t *serialize_error(json_t *err)
  * without a truthy messageId add `message_id` (or the connection's).
  * Strings and arrays go as they are.  `error_take` (may be NULL) replaces
  * message.error before the rules apply. */
+/* The members send_reply adds to a response, written while encoding. */
+struct reply_extra {
+    struct ws_conn *c;
+    json_t *message_id;
+    bool context, mid;
+};
+
+static void put_reply_extra(struct json_out_w *w, void *arg)
+{
+    struct reply_extra *e = arg;
+
+    if (e->context) {
+        json_out_w_key(w, "context");
+        json_out_w_string(w, "response");
+    }
+    if (e->mid) {
+        json_t *id = e->message_id ? json_incref(e->message_id) : current_message_id(e->c);
+
+        json_out_w_key(w, "messageId");
+        json_out_w_value(w, id);
+        json_decref(id);
+    }
+}
+
+/* The common reply (no error; context and messageId absent or already
+ * set) is encoded straight from the response object; anything that would
+ * replace a member in place takes the copy below. */
+static bool send_reply_direct(struct ws_conn *c, json_t *message, json_t *message_id)
+{
+    json_t *ctx = json_object_get(message, "context"), *mid = json_object_get(message, "messageId");
+    struct reply_extra e = {c, message_id, false, false};
+    bool response;
+
+    if (core_truthy(json_object_get(message, "error")) || (ctx != NULL && !core_truthy(ctx)))
+        return false;
+    e.context = ctx == NULL;
+    response = e.context || (json_is_string(ctx) && strcmp(json_string_value(ctx), "response") == 0);
+    if (response && mid != NULL && !core_truthy(mid))
+        return false;
+    e.mid = response && mid == NULL;
+    ws_primus_write_object(c, message, put_reply_extra, &e);
+    return true;
+}
+
 static void send_reply(struct ws_conn *c, json_t *message, json_t *message_id, json_t *error_take)
 {
     json_t *m, *ctx;
@@ -115,6 +159,8 @@ static void send_reply(struct ws_conn *c, json_t *message, json_t *message_id, j
         ws_primus_write(c, message);
         return;
     }
+    if (error_take == NULL && send_reply_direct(c, message, message_id))
+        return;
     m = json_copy(message);
     if (error_take)
         json_object_set_new(m, "error", error_take);

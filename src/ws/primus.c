@@ -52,6 +52,20 @@ void ws_primus_write(struct ws_conn *c, json_t *value)
         buf_release(b);
 }
 
+void ws_primus_write_object(struct ws_conn *c, const json_t *obj,
+                            void (*more)(struct json_out_w *w, void *arg), void *arg)
+{
+    struct buf *b = &c->srv->scratch;
+
+    if (!ws_conn_open(c))
+        return;
+    buf_reset(b);
+    json_out_object(b, obj, 0, JSON_OUT_ESCAPE_LS_PS, more, arg);
+    ws_conn_send(c, WSLAY_TEXT_FRAME, b->data, b->len);
+    if (b->cap > WS_KEEP_BUF)
+        buf_release(b);
+}
+
 static void write_string(struct ws_conn *c, const char *s)
 {
     json_t *v = json_string(s);

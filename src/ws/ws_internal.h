@@ -27,6 +27,7 @@
 #include <wslay/wslay.h>
 
 #include "core/core.h"
+#include "core/json_out.h"
 #include "ws/ws.h"
 
 #define WS_ACCEPT_LEN 28
@@ -226,6 +227,10 @@ void ws_primus_on_ping(struct ws_conn *c);
 /* spark.write(value): JSON-encode `value` (borrowed), escape U+2028/9,
  * send it as one text frame. */
 void ws_primus_write(struct ws_conn *c, json_t *value);
+/* Object `obj` plus the members `more` writes (json_out_object), as one
+ * message: no jansson copy of obj is made. */
+void ws_primus_write_object(struct ws_conn *c, const json_t *obj,
+                            void (*more)(struct json_out_w *w, void *arg), void *arg);
 /* spark.end(): "primus::server::close" unless `reconnect`, then a close
  * frame without status code. */
 void ws_primus_end(struct ws_conn *c, bool reconnect);

@@ -157,6 +157,25 @@ static int run_meta_own(ah_ctx_t *ctx)
     return AH_DONE;
 }
 
+/* Responses that already carry context / messageId (websocket replies). */
+static int run_reply_shape(ah_ctx_t *ctx)
+{
+    json_t *r = ah_response(ctx);
+    const char *mode = cparam(ctx, "mode");
+
+    if (mode && strcmp(mode, "custom") == 0) {
+        json_object_set_new(r, "context", json_string("custom"));
+    } else if (mode && strcmp(mode, "falsyContext") == 0) {
+        json_object_set_new(r, "context", json_string(""));
+    } else if (mode && strcmp(mode, "falsyId") == 0) {
+        json_object_set_new(r, "messageId", json_integer(0));
+    } else if (mode && strcmp(mode, "ownId") == 0) {
+        json_object_set_new(r, "messageId", json_string("mine"));
+    }
+    json_object_set_new(r, "z", json_true());
+    return AH_DONE;
+}
+
 static int run_error_code(ah_ctx_t *ctx)
 {
     const char *code = cparam(ctx, "code");
@@ -244,6 +263,7 @@ AH_ACTION(web_echo_plain) = {.name = "webEchoNoMime", .match_extension_mime_type
 AH_ACTION(web_headers) = {.name = "webHeaders", .run = run_headers};
 AH_ACTION(web_status) = {.name = "webStatus", .run = run_status};
 AH_ACTION(web_meta_own) = {.name = "webMetaOwn", .run = run_meta_own};
+AH_ACTION(web_reply_shape) = {.name = "replyShape", .run = run_reply_shape};
 AH_ACTION(web_error_code) = {.name = "webErrorCode", .run = run_error_code};
 AH_ACTION(web_message) = {.name = "webMessage", .run = run_message};
 AH_ACTION(web_file) = {.name = "webFile", .run = run_file};

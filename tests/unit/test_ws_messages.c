@@ -153,6 +153,26 @@ static void test_welcome_and_actions(void)
     CHECK_EQ_INT(json_integer_value(json_object_get(json_object_get(r, "data"), "totalActions")), 6);
     CHECK_EQ_INT(json_integer_value(json_object_get(json_object_get(r, "data"), "pendingActions")), 0);
     json_decref(r);
+    /* members the response already has: kept in place, replaced in place
+     * when falsy, no messageId for another context */
+    r = ask(&c, 8, "{\"event\":\"action\",\"params\":{\"action\":\"replyShape\",\"mode\":\"custom\"},\"messageId\":\"s1\"}");
+    CHECK_EQ_STR(keys(r), "context,z");
+    CHECK_EQ_STR(str(r, "context"), "custom");
+    json_decref(r);
+    r = ask(&c, 9, "{\"event\":\"action\",\"params\":{\"action\":\"replyShape\",\"mode\":\"falsyContext\"},\"messageId\":\"s2\"}");
+    CHECK_EQ_STR(keys(r), "context,z,messageId");
+    CHECK_EQ_STR(str(r, "context"), "response");
+    CHECK_EQ_STR(str(r, "messageId"), "s2");
+    json_decref(r);
+    r = ask(&c, 10, "{\"event\":\"action\",\"params\":{\"action\":\"replyShape\",\"mode\":\"falsyId\"},\"messageId\":\"s3\"}");
+    CHECK_EQ_STR(keys(r), "messageId,z,context");
+    CHECK_EQ_STR(str(r, "messageId"), "s3");
+    json_decref(r);
+    r = ask(&c, 11, "{\"event\":\"action\",\"params\":{\"action\":\"replyShape\",\"mode\":\"ownId\"},\"messageId\":\"s4\"}");
+    CHECK_EQ_STR(keys(r), "messageId,z,context");
+    CHECK_EQ_STR(str(r, "messageId"), "mine");
+    json_decref(r);
+
     client_close(&c);
 }
 
