@@ -128,11 +128,15 @@ $(O)/bench/floor: bench/floor/floor.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CSTD) -O2 $(WARN) -o $@ $< $(shell pkg-config --cflags --libs libuv)
 
+$(O)/bench/fanout-floor: bench/floor/fanout.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CSTD) -O2 $(WARN) -o $@ $<
+
 $(O)/bench/wsload: bench/wsload/wsload.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CSTD) -O2 -g $(WARN) -o $@ $< $(shell pkg-config --cflags --libs libuv) -lwslay
 
-BENCH_TOOLS := $(O)/bench/floor $(O)/bench/wsload
+BENCH_TOOLS := $(O)/bench/floor $(O)/bench/fanout-floor $(O)/bench/wsload
 
 bench: deps all $(BENCH_TOOLS)
 	@sh bench/run.sh $(BENCH_ARGS)

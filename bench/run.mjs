@@ -46,6 +46,7 @@ const ONLY = ARGS.only ? String(ARGS.only).split(",") : null;
 const SKIP = ARGS.skip ? String(ARGS.skip).split(",") : [];
 const AH_BIN = path.resolve(ARGS["ah-bin"] ?? path.join(TOP, "build/actionhero"));
 const WSLOAD = path.join(TOP, "build/bench/wsload");
+const FANOUT_FLOOR = path.join(TOP, "build/bench/fanout-floor");
 const FLOOR = path.join(TOP, "build/bench/floor");
 const PEER = path.join(TOP, "bench/peer/server.js");
 const NCPU = os.cpus().length;
@@ -190,6 +191,7 @@ function availability() {
     why.node = "actionhero@29 is not installed in bench/node_modules";
   else if (!redis) why.node = "redis-server is not available";
   if (!fs.existsSync(FLOOR)) why.floor = "build/bench/floor is not built";
+  else if (!fs.existsSync(FANOUT_FLOOR)) why.floor = "build/bench/fanout-floor is not built";
   return why;
 }
 
@@ -549,10 +551,10 @@ const SCENARIOS = [
   },
   {
     id: "fanout",
-    title: "chat fan-out: one say to a room of 1,000 members, time until all have it",
-    servers: WS_SERVERS,
+    title: "chat fan-out: one say to a room of 1,000 members, time until all have it (floor: one write(2) of the same size to each of 1,000 loopback sockets)",
+    servers: ["c", "node", "floor"],
     env: "production",
-    run: async (s) => fanout(s, 0),
+    run: async (s) => (s.kind === "floor" ? fanoutFloor() : fanout(s, 0)),
     metrics: [
       { key: "median_ms", label: "fan-out ms (median of rounds)", better: "lower" },
       { key: "max_ms", label: "fan-out ms (slowest round)", better: "lower" },
@@ -700,6 +702,32 @@ async function fanout(s, idle) {
     sys_us_per_delivery: r.sys_us / r.deliveries,
     writes_per_delivery: r.syscw / r.deliveries,
     deliveries: r.deliveries,
+  };
+}
+
+// The physical floor of a fan-out here: build/bench/fanout-floor writes a
+// frame of a say's size (the writer on the server's CPU) to 1,000 loopback
+// TCP sockets read by one epoll loop on the load CPU.
+async function fanoutFloor() {
+  const rounds = SMOKE ? 5 : 30;
+  const r = await runLoad(
+    [FANOUT_FLOOR, "--members", 1000, "--rounds", rounds, "--bytes", 140, "--server-cpu", SERVER_CPU, "--load-cpu", LOAD_CPU],
+    { nofile: 4096, timeoutMs: 300000 },
+  );
+  let res;
+  try {
+    res = JSON.parse(r.stdout.trim().split("\n").pop());
+  } catch {
+    throw new Error(`fanout-floor failed (exit ${r.code}): ${(r.stderr || r.stdout).trim().slice(0, 200)}`);
+  }
+  if (res.error) throw new Error(`fanout-floor: ${res.error}`);
+  return {
+    median_ms: res.median_ms,
+    max_ms: res.max_ms,
+    cpu_us_per_delivery: res.cpu_us / res.deliveries,
+    sys_us_per_delivery: res.sys_us / res.deliveries,
+    writes_per_delivery: res.writes / res.deliveries,
+    deliveries: res.deliveries,
   };
 }
 

@@ -7,7 +7,7 @@
 
 OUT="$AH_DIR/bench.out"
 JSON="$AH_DIR/bench.json"
-(cd "$AH_TOP" && make --no-print-directory -s build/bench/floor build/bench/wsload >/dev/null 2>&1)
+(cd "$AH_TOP" && make --no-print-directory -s build/bench/floor build/bench/fanout-floor build/bench/wsload >/dev/null 2>&1)
 sh "$AH_TOP/bench/run.sh" --smoke --seconds=1 --ah-bin="$AH_BIN" --json="$JSON" >"$OUT" 2>"$AH_DIR/bench.err"
 RC=$?
 check_eq "bench/run.sh --smoke exit code" "$RC" 0
