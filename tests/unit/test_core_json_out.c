@@ -911,6 +911,82 @@ static void no_members(struct json_out_w *w, void *arg)
     (void)arg;
 }
 
+/* Escapes found at every offset around the word-at-a-time scan. */
+static void ref_escape(struct buf *b, const unsigned char *s, size_t n, bool ls_ps)
+{
+    size_t i;
+
+    buf_addc(b, '"');
+    for (i = 0; i < n; i++) {
+        unsigned char c = s[i];
+
+        if (ls_ps && c == 0xE2 && i + 2 < n && s[i + 1] == 0x80 && (s[i + 2] == 0xA8 || s[i + 2] == 0xA9)) {
+            buf_adds(b, s[i + 2] == 0xA8 ? "\\u2028" : "\\u2029");
+            i += 2;
+        } else if (c == '"' || c == '\\') {
+            buf_addc(b, '\\');
+            buf_addc(b, (char)c);
+        } else if (c == '\n') {
+            buf_adds(b, "\\n");
+        } else if (c == '\r') {
+            buf_adds(b, "\\r");
+        } else if (c == '\t') {
+            buf_adds(b, "\\t");
+        } else if (c == '\b') {
+            buf_adds(b, "\\b");
+        } else if (c == '\f') {
+            buf_adds(b, "\\f");
+        } else if (c < 0x20) {
+            char t[8];
+
+            snprintf(t, sizeof(t), "\\u%04x", c);
+            buf_adds(b, t);
+        } else {
+            buf_addc(b, (char)c);
+        }
+    }
+    buf_addc(b, '"');
+}
+
+static void test_string_scan(void)
+{
+    static const char *specials[] = {"\"", "\\", "\n", "\x01", "\x1f", "\xe2\x80\xa8", "\xe2\x80\xa9",
+                                     "\xe2\x82\xac", "\x7f", "\xc3\xa9", " ", "\x21", "\x5b", "\x5d"};
+    int bad = 0;
+    size_t k, pos, len;
+    int opts;
+
+    for (opts = 0; opts <= JSON_OUT_ESCAPE_LS_PS; opts += JSON_OUT_ESCAPE_LS_PS) {
+        for (k = 0; k < ARRAY_SIZE(specials); k++) {
+            for (len = 1; len <= 27; len++) {
+                for (pos = 0; pos < len; pos++) {
+                    unsigned char s[40];
+                    size_t sl = strlen(specials[k]), n = 0, i;
+                    struct buf want = BUF_INIT, got = BUF_INIT;
+                    json_t *v;
+
+                    for (i = 0; i < len; i++) {
+                        if (i == pos) {
+                            memcpy(s + n, specials[k], sl);
+                            n += sl;
+                        } else {
+                            s[n++] = (unsigned char)('a' + i % 26);
+                        }
+                    }
+                    ref_escape(&want, s, n, opts != 0);
+                    v = json_stringn((const char *)s, n);
+                    json_out(&got, v, 0, opts);
+                    bad += strcmp(want.data, got.data) != 0;
+                    json_decref(v);
+                    buf_release(&want);
+                    buf_release(&got);
+                }
+            }
+        }
+    }
+    CHECK_EQ_INT(bad, 0);
+}
+
 static void test_writer(void)
 {
     const char *base[] = {"{}", "{\"b\":1,\"2\":[true]}"};
@@ -943,6 +1019,7 @@ static void test_writer(void)
 
 int main(void)
 {
+    test_string_scan();
     test_writer();
     test_numbers();
     test_roundtrip_random();
