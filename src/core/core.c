@@ -239,13 +239,12 @@ void core_iso_date(uint64_t ms, char *out, size_t outlen)
         snprintf(head, sizeof(head), "%04d-%02d-%02dT%02d:%02d:%02d", tm.tm_year + 1900,
                  tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
         cached_sec = strlen(head) == 19 ? sec : UINT64_MAX; /* years past 9999: never cached */
-        if (cached_sec == UINT64_MAX) {
-            snprintf(out, outlen, "%s.%03uZ", head, milli);
-            return;
-        }
     }
-    if (outlen < 25) {
-        snprintf(out, outlen, "%s.%03uZ", head, milli);
+    if (cached_sec == UINT64_MAX || outlen < 25) {
+        char full[96];
+
+        snprintf(full, sizeof(full), "%s.%03uZ", head, milli % 1000);
+        core_strlcpy(out, full, outlen);
         return;
     }
     memcpy(out, head, 19);

@@ -37,6 +37,7 @@
 #define JALLOC_CLASSES 8
 #define JALLOC_KEEP 256
 
+#ifndef JALLOC_OFF
 static const size_t class_size[JALLOC_CLASSES] = {16, 32, 48, 64, 96, 128, 192, 256};
 
 struct jfree {
@@ -97,6 +98,8 @@ static void jalloc_free(void *ptr)
     free(ptr);
 }
 
+#endif
+
 void jalloc_install(void)
 {
 #ifndef JALLOC_OFF
@@ -111,6 +114,7 @@ void jalloc_install(void)
 
 void jalloc_trim(void)
 {
+#ifndef JALLOC_OFF
     int c;
 
     for (c = 0; c < JALLOC_CLASSES; c++) {
@@ -122,4 +126,5 @@ void jalloc_trim(void)
         }
         lists[c].n = 0;
     }
+#endif
 }
