@@ -14,7 +14,7 @@
 
 CC      ?= cc
 O       ?= build
-PKGS    := libuv jansson libsodium libpcre2-8 hiredis zlib
+PKGS    := libuv jansson libsodium libpcre2-8 hiredis zlib yajl
 # libcrypto is linked statically: the server uses its SHA-1 alone (the
 # WebSocket handshake), and from the archive the linker takes only those
 # objects, where the shared library would map ~1.4 MB into every process.

@@ -89,6 +89,9 @@ void core_sha1_hex(const void *p, size_t n, char out[41]);
  * doubles.  Returns a NEW reference or NULL with *err filled (err may be
  * NULL). */
 json_t *core_json_parse(const char *s, size_t n, json_error_t *err);
+/* The same through jansson's json_loadb alone (core_json_parse's fallback
+ * for refused input, and the reference its unit test compares against). */
+json_t *core_json_parse_jansson(const char *s, size_t n, json_error_t *err);
 
 /* JS-compatible helpers. */
 /* Is `s` a canonical array index ("0", "1", ... no leading zeros, < 2^32-1)? */
