@@ -9,7 +9,8 @@ RUN apt-get update \
 
 WORKDIR /app
 COPY . /app
-# tools/deps.sh installs the Debian -dev packages and fetches llhttp 9.2.
+# tools/deps.sh installs the Debian -dev packages (libuv, wslay, jansson, yajl,
+# libsodium, hiredis, OpenSSL, PCRE2, zlib) and fetches llhttp 9.2.
 RUN make deps && make -j"$(nproc)" build/actionhero && rm -rf /var/lib/apt/lists/*
 
 ENV NODE_ENV=production

@@ -17,7 +17,7 @@ what=${1:-build}
 top=$(cd "$(dirname "$0")/.." && pwd)
 deps="$top/build/deps"
 
-pkgs="build-essential pkg-config libuv1-dev libwslay-dev libjansson-dev libsodium-dev libhiredis-dev libssl-dev libpcre2-dev zlib1g-dev"
+pkgs="build-essential pkg-config libuv1-dev libwslay-dev libjansson-dev libyajl-dev libsodium-dev libhiredis-dev libssl-dev libpcre2-dev zlib1g-dev"
 case "$what" in
 test|browser) pkgs="$pkgs redis-server curl python3" ;;
 esac

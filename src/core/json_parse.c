@@ -99,6 +99,7 @@ struct fast {
     bool as_real;  /* second pass: numbers as reals, then ints_back's rule */
     bool overflow; /* first pass met an integer past 64 bits */
     size_t keylen;
+    bool key_ascii;
     char *key; /* keybuf or heap */
     size_t keycap;
     char keybuf[128];
@@ -117,8 +118,12 @@ static int put(struct fast *f, json_t *v)
         return 1;
     }
     parent = f->stack[f->depth - 1];
-    if (json_is_object(parent)) /* checks the key's UTF-8, as jansson's lexer does */
+    if (json_is_object(parent)) {
+        if (f->key_ascii)
+            return json_object_setn_new_nocheck(parent, f->key, f->keylen, v) == 0;
+        /* checks the key's UTF-8 as jansson's lexer does */
         return json_object_setn_new(parent, f->key, f->keylen, v) == 0;
+    }
     return json_array_append_new(parent, v) == 0;
 }
 
@@ -216,9 +221,25 @@ static int on_number(void *ctx, const char *t, size_t len)
     }
 }
 
+static bool ascii(const unsigned char *s, size_t n)
+{
+    uint64_t acc = 0, w;
+    size_t i = 0;
+
+    for (; i + 8 <= n; i += 8) {
+        memcpy(&w, s + i, 8);
+        acc |= w;
+    }
+    for (; i < n; i++)
+        acc |= s[i];
+    return (acc & 0x8080808080808080ull) == 0;
+}
+
 static int on_string(void *ctx, const unsigned char *s, size_t len)
 {
     /* json_stringn refuses what is not UTF-8 by jansson's rules */
+    if (ascii(s, len))
+        return put(ctx, json_stringn_nocheck((const char *)s, len));
     return put(ctx, json_stringn((const char *)s, len));
 }
 
@@ -243,6 +264,7 @@ static int on_map_key(void *ctx, const unsigned char *k, size_t len)
     }
     memcpy(f->key, k, len); /* yajl may reuse its buffer for the value */
     f->keylen = len;
+    f->key_ascii = ascii(k, len);
     return 1;
 }
 
@@ -315,6 +337,90 @@ static bool differs(const char *s, size_t n)
     return false;
 }
 
+/* yajl's allocations (handle, lexer, buffers, state stack: ~5 blocks, a
+ * few hundred bytes for a message) come from the stack of fast_pass, and
+ * only what does not fit from malloc.  Each block has a header: its size,
+ * or 0 for a malloc'd block. */
+#define ARENA_SIZE 4096
+#define HDR 16
+
+struct arena {
+    char *next, *end;
+    _Alignas(16) char mem[ARENA_SIZE];
+};
+
+static bool in_arena(const struct arena *a, const char *p)
+{
+    return p >= a->mem && p < a->mem + ARENA_SIZE;
+}
+
+static void *a_malloc(void *ctx, size_t sz)
+{
+    struct arena *a = ctx;
+    size_t need;
+    char *p;
+
+    if (sz <= ARENA_SIZE) {
+        need = HDR + ((sz + 15) & ~(size_t)15);
+        if ((size_t)(a->end - a->next) >= need) {
+            p = a->next;
+            a->next += need;
+            memcpy(p, &sz, sizeof sz);
+            return p + HDR;
+        }
+    }
+    if (sz > SIZE_MAX - HDR || (p = malloc(sz + HDR)) == NULL)
+        return NULL;
+    memset(p, 0, sizeof(size_t));
+    return p + HDR;
+}
+
+static void a_free(void *ctx, void *ptr)
+{
+    struct arena *a = ctx;
+    char *p = ptr;
+    size_t sz;
+
+    if (p == NULL)
+        return;
+    p -= HDR;
+    if (!in_arena(a, p)) {
+        free(p);
+        return;
+    }
+    memcpy(&sz, p, sizeof sz);
+    if (p + HDR + ((sz + 15) & ~(size_t)15) == a->next) /* the last block: give it back */
+        a->next = p;
+}
+
+static void *a_realloc(void *ctx, void *ptr, size_t sz)
+{
+    struct arena *a = ctx;
+    char *p = ptr, *q;
+    size_t old;
+
+    if (p == NULL)
+        return a_malloc(ctx, sz);
+    p -= HDR;
+    if (!in_arena(a, p)) {
+        if (sz > SIZE_MAX - HDR || (q = realloc(p, sz + HDR)) == NULL)
+            return NULL;
+        return q + HDR;
+    }
+    memcpy(&old, p, sizeof old);
+    if (p + HDR + ((old + 15) & ~(size_t)15) == a->next && sz <= ARENA_SIZE &&
+        (size_t)(a->end - p) >= HDR + ((sz + 15) & ~(size_t)15)) { /* the last block grows in place */
+        a->next = p + HDR + ((sz + 15) & ~(size_t)15);
+        memcpy(p, &sz, sizeof sz);
+        return p + HDR;
+    }
+    if ((q = a_malloc(ctx, sz)) == NULL)
+        return NULL;
+    memcpy(q, p + HDR, old < sz ? old : sz);
+    a_free(ctx, ptr);
+    return q;
+}
+
 /* Is s[from, n) jansson's whitespace?  yajl takes an unterminated string
  * after the value ("0\"") for a token cut by the end of the input, and says
  * nothing. */
@@ -332,8 +438,11 @@ static bool only_space(const char *s, size_t from, size_t n)
 static json_t *fast_pass(const char *s, size_t n, bool as_real, bool *overflow)
 {
     struct fast f;
+    struct arena a;
+    yajl_alloc_funcs af = {a_malloc, a_realloc, a_free, &a};
     yajl_handle h;
     json_t *v = NULL;
+    yajl_status st;
 
     f.depth = 0;
     f.root = NULL;
@@ -344,13 +453,21 @@ static json_t *fast_pass(const char *s, size_t n, bool as_real, bool *overflow)
     f.keylen = 0;
     f.key = f.keybuf;
     f.keycap = sizeof f.keybuf;
-    f.h = h = yajl_alloc(&callbacks, NULL, &f);
+    a.next = a.mem;
+    a.end = a.mem + ARENA_SIZE;
+    f.h = h = yajl_alloc(&callbacks, &af, &f);
     if (h == NULL)
         return NULL;
     yajl_config(h, yajl_dont_validate_strings, 1); /* jansson checks, strictly */
-    if (yajl_parse(h, (const unsigned char *)s, n) == yajl_status_ok &&
-        (f.finishing = true, yajl_complete_parse(h) == yajl_status_ok) && f.root != NULL && f.depth == 0 &&
-        only_space(s, f.end, n)) {
+    st = yajl_parse(h, (const unsigned char *)s, n);
+    /* yajl_complete_parse only matters when the value may not have ended
+     * (a number at the end of the text); only_space() does the rest of its
+     * check on what follows the value */
+    if (st == yajl_status_ok && !(f.root != NULL && f.depth == 0)) {
+        f.finishing = true;
+        st = yajl_complete_parse(h);
+    }
+    if (st == yajl_status_ok && f.root != NULL && f.depth == 0 && only_space(s, f.end, n)) {
         v = f.root;
         f.root = NULL;
     }
