@@ -92,6 +92,9 @@ json_t *core_json_parse(const char *s, size_t n, json_error_t *err);
 /* The same through jansson's json_loadb alone (core_json_parse's fallback
  * for refused input, and the reference its unit test compares against). */
 json_t *core_json_parse_jansson(const char *s, size_t n, json_error_t *err);
+/* core_json_parse's fast path alone (yajl): NULL where it refuses or
+ * leaves the text to jansson.  For the unit test. */
+json_t *core_json_parse_yajl(const char *s, size_t n);
 
 /* JS-compatible helpers. */
 /* Is `s` a canonical array index ("0", "1", ... no leading zeros, < 2^32-1)? */

@@ -455,7 +455,12 @@ static json_t *fast_pass(const char *s, size_t n, bool as_real, bool *overflow)
     f.keycap = sizeof f.keybuf;
     a.next = a.mem;
     a.end = a.mem + ARENA_SIZE;
+#ifdef __SANITIZE_ADDRESS__
+    f.h = h = yajl_alloc(&callbacks, NULL, &f); /* let ASan see yajl's blocks */
+    (void)af;
+#else
     f.h = h = yajl_alloc(&callbacks, &af, &f);
+#endif
     if (h == NULL)
         return NULL;
     yajl_config(h, yajl_dont_validate_strings, 1); /* jansson checks, strictly */
@@ -479,19 +484,32 @@ static json_t *fast_pass(const char *s, size_t n, bool as_real, bool *overflow)
     return v;
 }
 
+static json_t *parse_yajl(const char *s, size_t n, bool *overflow)
+{
+    json_t *v;
+    bool again;
+
+    *overflow = false;
+    if (s == NULL || n == 0 || differs(s, n))
+        return NULL;
+    v = fast_pass(s, n, false, overflow);
+    if (v == NULL && *overflow)
+        v = fast_pass(s, n, true, &again);
+    return v;
+}
+
+json_t *core_json_parse_yajl(const char *s, size_t n)
+{
+    bool overflow;
+
+    return parse_yajl(s, n, &overflow);
+}
+
 json_t *core_json_parse(const char *s, size_t n, json_error_t *err)
 {
-    bool overflow = false;
-    json_t *v;
+    bool overflow;
+    json_t *v = parse_yajl(s, n, &overflow);
 
-    if (s == NULL || n == 0 || differs(s, n))
-        return core_json_parse_jansson(s, n, err);
-    v = fast_pass(s, n, false, &overflow);
-    if (v == NULL && overflow) {
-        bool again;
-
-        v = fast_pass(s, n, true, &again);
-    }
     if (v == NULL)
         return core_json_parse_jansson(s, n, err);
     if (err) { /* what json_loadb leaves on success */
