@@ -105,8 +105,13 @@ static void copy_ascii(char *dst, size_t n, const char *src)
 {
     size_t i;
 
-    for (i = 0; i + 1 < n && src[i]; i++)
-        dst[i] = (unsigned char)src[i] < 0x20 || (unsigned char)src[i] > 0x7e ? '?' : src[i];
+    for (i = 0; i < n - 1; i++) {
+        unsigned char ch = (unsigned char)src[i];
+
+        if (ch == '\0')
+            break;
+        dst[i] = (char)(ch - 0x20u < 0x5fu ? ch : '?'); /* 0x20..0x7e */
+    }
     dst[i] = '\0';
 }
 
