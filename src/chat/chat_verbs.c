@@ -145,13 +145,16 @@ static void on_hdel(int status, const struct store_reply *reply, void *arg)
 
 void chat_connection_leave_all(ah_connection_t *c)
 {
-    struct chat *ch = chat_get(c->app);
-    struct store *s = store_get(c->app);
+    struct chat *ch;
+    struct store *s;
     json_t *rooms;
     size_t i;
 
+    /* most connections (every web request) never join a room: no lookups */
     if (json_array_size(c->rooms) == 0)
         return;
+    ch = chat_get(c->app);
+    s = store_get(c->app);
     /* a leave hook could touch c->rooms: walk a copy */
     rooms = json_copy(c->rooms);
     for (i = 0; i < json_array_size(rooms); i++) {

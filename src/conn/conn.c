@@ -100,11 +100,63 @@ static void copy_field(char *dst, size_t n, const char *src)
     dst[len] = '\0';
 }
 
-static void ascii_only(char *s)
+/* copy_field, with every byte outside printable ASCII replaced by '?'. */
+static void copy_ascii(char *dst, size_t n, const char *src)
 {
-    for (; *s; s++)
-        if ((unsigned char)*s < 0x20 || (unsigned char)*s > 0x7e)
-            *s = '?';
+    size_t i;
+
+    for (i = 0; i < n - 1; i++) {
+        unsigned char ch = (unsigned char)src[i];
+
+        if (ch == '\0')
+            break;
+        dst[i] = (char)(ch - 0x20u < 0x5fu ? ch : '?'); /* 0x20..0x7e */
+    }
+    dst[i] = '\0';
+}
+
+/* ASan: a spare connection is poisoned, so that a pointer kept past the
+ * last unref still faults while the struct waits for reuse. */
+#if defined(__SANITIZE_ADDRESS__)
+#define CONN_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define CONN_ASAN 1
+#endif
+#endif
+#ifdef CONN_ASAN
+#include <sanitizer/asan_interface.h>
+#define SPARE_POISON(c) ASAN_POISON_MEMORY_REGION((c), sizeof(*(c)))
+#define SPARE_UNPOISON(c) ASAN_UNPOISON_MEMORY_REGION((c), sizeof(*(c)))
+#else
+#define SPARE_POISON(c) ((void)(c))
+#define SPARE_UNPOISON(c) ((void)(c))
+#endif
+
+/* A zeroed connection with empty rooms, params and session: a recycled one
+ * when there is one. */
+static ah_connection_t *conn_alloc(struct conn_registry *r)
+{
+    ah_connection_t *c;
+
+    if (r && r->n_spare > 0) {
+        c = r->spare[--r->n_spare];
+        SPARE_UNPOISON(c);
+        return c;
+    }
+    c = xcalloc(1, sizeof(*c));
+    c->rooms = json_array();
+    c->params = json_object();
+    c->session = json_object();
+    return c;
+}
+
+/* Can this container be emptied and handed to the next connection?  Only
+ * when nobody else holds it (an action or a hook may have kept a
+ * reference) and it still has the type the connection started with. */
+static bool reusable(const json_t *j, json_type type)
+{
+    return j && json_typeof(j) == type && j->refcount == 1;
 }
 
 ah_connection_t *conn_new(ah_app_t *app, const ah_server_type_t *st, const struct conn_init *init)
@@ -134,7 +186,7 @@ ah_connection_t *conn_new(ah_app_t *app, const ah_server_type_t *st, const struc
             return NULL;
         }
     }
-    c = xcalloc(1, sizeof(*c));
+    c = conn_alloc(r);
     c->app = app;
     c->server = st;
     c->type = st->name;
@@ -146,18 +198,13 @@ ah_connection_t *conn_new(ah_app_t *app, const ah_server_type_t *st, const struc
     }
     copy_field(c->fingerprint, sizeof(c->fingerprint), init->fingerprint ? init->fingerprint : c->id);
     copy_field(c->message_id, sizeof(c->message_id), init->message_id ? init->message_id : "0");
-    copy_field(c->remote_ip, sizeof(c->remote_ip), ip && ip[0] ? ip : "0");
-    copy_field(c->remote_port, sizeof(c->remote_port), port && port[0] ? port : "0");
     /* Both may come from X-Forwarded-* headers: keep them printable ASCII
      * so that they always serialise (jansson refuses invalid UTF-8) and
      * never carry control bytes into log lines. */
-    ascii_only(c->remote_ip);
-    ascii_only(c->remote_port);
+    copy_ascii(c->remote_ip, sizeof(c->remote_ip), ip && ip[0] ? ip : "0");
+    copy_ascii(c->remote_port, sizeof(c->remote_port), port && port[0] ? port : "0");
     c->remote_port_is_string = init->remote_port_is_string;
     c->connected_at = core_now_ms();
-    c->rooms = json_array();
-    c->params = json_object();
-    c->session = json_object();
     c->can_chat = st->can_chat;
     c->raw = init->raw;
     c->refs = 1;
@@ -282,19 +329,58 @@ void ah_connection_send_file(ah_connection_t *c, const char *path)
         c->server->send_file(c, path);
 }
 
+/* The last reference is gone: release the server's state, then keep the
+ * struct and its three containers for the next conn_new (bounded), or free
+ * them. */
 static void conn_free(ah_connection_t *c)
 {
+    struct conn_registry *r;
+    json_t *rooms, *params, *session;
+
     if (c->server && c->server->release)
         c->server->release(c);
     json_decref(c->error);
-    json_decref(c->rooms);
-    json_decref(c->params);
-    json_decref(c->session);
     json_decref(c->response);
     json_decref(c->matched_route);
     json_decref(c->props);
     free(c->extension);
+    rooms = c->rooms;
+    params = c->params;
+    session = c->session;
+    r = conn_registry_get(c->app);
+    if (r && r->n_spare < CONN_SPARE_MAX && reusable(rooms, JSON_ARRAY) && reusable(params, JSON_OBJECT) &&
+        reusable(session, JSON_OBJECT)) {
+        if (json_array_size(rooms))
+            json_array_clear(rooms);
+        if (json_object_size(params))
+            json_object_clear(params);
+        if (json_object_size(session))
+            json_object_clear(session);
+        memset(c, 0, sizeof(*c));
+        c->rooms = rooms;
+        c->params = params;
+        c->session = session;
+        SPARE_POISON(c);
+        r->spare[r->n_spare++] = c;
+        return;
+    }
+    json_decref(rooms);
+    json_decref(params);
+    json_decref(session);
     free(c);
+}
+
+static void spare_free_all(struct conn_registry *r)
+{
+    while (r->n_spare > 0) {
+        ah_connection_t *c = r->spare[--r->n_spare];
+
+        SPARE_UNPOISON(c);
+        json_decref(c->rooms);
+        json_decref(c->params);
+        json_decref(c->session);
+        free(c);
+    }
 }
 
 void ah_connection_ref(ah_connection_t *c)
@@ -474,6 +560,7 @@ void conn_registry_free(ah_app_t *app)
     /* Whatever the servers left (test and in-line connections) goes now. */
     conn_foreach(app, destroy_one, NULL);
     app->conns = NULL;
+    spare_free_all(r);
     free(r->mws);
     free(r);
 }

@@ -13,9 +13,15 @@ struct conn_mw_entry {
     int priority;
 };
 
+/* Freed connections kept for reuse: their rooms/params/session containers
+ * emptied, everything else zeroed (what xcalloc would give). */
+#define CONN_SPARE_MAX 256
+
 struct conn_registry {
     ah_connection_t *head;        /* live connections, newest first */
     size_t count;
+    ah_connection_t *spare[CONN_SPARE_MAX]; /* recycled connections (a stack) */
+    size_t n_spare;
     struct conn_mw_entry *mws;    /* stable-sorted by priority */
     size_t n_mws;
 };

@@ -347,22 +347,52 @@ void core_random_bytes(void *out, size_t n)
     }
 }
 
+/* "00".."ff": the two lower-case hex digits of every byte value.  Ids are
+ * random, not secret-dependent lookups, so a table is fine (no need for
+ * sodium_bin2hex's constant-time arithmetic). */
+static const char hex_pairs[513] =
+    "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
+    "202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f"
+    "404142434445464748494a4b4c4d4e4f505152535455565758595a5b5c5d5e5f"
+    "606162636465666768696a6b6c6d6e6f707172737475767778797a7b7c7d7e7f"
+    "808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f"
+    "a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf"
+    "c0c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3d4d5d6d7d8d9dadbdcdddedf"
+    "e0e1e2e3e4e5e6e7e8e9eaebecedeeeff0f1f2f3f4f5f6f7f8f9fafbfcfdfeff";
+
+static char *hex_put(char *out, const unsigned char *in, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++, out += 2)
+        memcpy(out, hex_pairs + 2 * (size_t)in[i], 2);
+    return out;
+}
+
+void core_hex(char *out, const void *in, size_t n)
+{
+    *hex_put(out, in, n) = '\0';
+}
+
 void core_uuid4(char out[37])
 {
     unsigned char r[16];
-    static const char hex[] = "0123456789abcdef";
-    int i, j = 0;
+    char *o = out;
 
     core_random_bytes(r, sizeof(r));
     r[6] = (unsigned char)((r[6] & 0x0f) | 0x40);
     r[8] = (unsigned char)((r[8] & 0x3f) | 0x80);
-    for (i = 0; i < 16; i++) {
-        if (i == 4 || i == 6 || i == 8 || i == 10)
-            out[j++] = '-';
-        out[j++] = hex[r[i] >> 4];
-        out[j++] = hex[r[i] & 15];
-    }
-    out[j] = '\0';
+    /* 8-4-4-4-12 */
+    o = hex_put(o, r, 4);
+    *o++ = '-';
+    o = hex_put(o, r + 4, 2);
+    *o++ = '-';
+    o = hex_put(o, r + 6, 2);
+    *o++ = '-';
+    o = hex_put(o, r + 8, 2);
+    *o++ = '-';
+    o = hex_put(o, r + 10, 6);
+    *o = '\0';
 }
 
 void ah_uuid4(char out[37])
@@ -378,7 +408,7 @@ void core_random_hex(char *out, size_t nbytes)
         size_t n = nbytes < sizeof(r) ? nbytes : sizeof(r);
 
         core_random_bytes(r, n);
-        sodium_bin2hex(out, n * 2 + 1, r, n);
+        core_hex(out, r, n);
         out += n * 2;
         nbytes -= n;
     }
@@ -404,7 +434,7 @@ void core_sha1_hex(const void *p, size_t n, char out[41])
 
     if (SHA1_Init(&ctx) != 1 || SHA1_Update(&ctx, p, n) != 1 || SHA1_Final(md, &ctx) != 1)
         AH_BUG("SHA-1 failed in libcrypto");
-    sodium_bin2hex(out, 41, md, sizeof(md));
+    core_hex(out, md, sizeof(md));
 }
 
 /* ---------------------------------------------------------------- js */

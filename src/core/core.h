@@ -80,6 +80,9 @@ int core_init(void);
 void core_random_bytes(void *out, size_t n); /* pooled: cheap for small n */
 void core_uuid4(char out[37]);
 void core_random_hex(char *out, size_t nbytes); /* out: 2*nbytes+1 chars */
+/* Lower-case hex of n bytes, NUL-terminated (out: 2*n+1 chars); a table
+ * lookup, not constant time: for ids and digests, not for secrets. */
+void core_hex(char *out, const void *in, size_t n);
 double core_random_unit(void);
 
 /* Hex of SHA-1 / MD5 (OpenSSL libcrypto). out: 41 / 33 chars. */

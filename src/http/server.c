@@ -836,6 +836,10 @@ static void on_timer(uv_timer_t *t)
 static void client_free(struct http_client *cl)
 {
     struct http_server *srv = cl->srv;
+    /* roughly what goes back to the heap with this client (its stream was
+     * freed just before, unless a websocket took it), for the trim timer
+     * as websocket closes do */
+    size_t freed = sizeof(*cl) + sizeof(uv_tcp_t) + cl->in.cap + cl->out.cap + cl->wbuf.cap;
 
     buf_release(&cl->in);
     buf_release(&cl->out);
@@ -847,9 +851,12 @@ static void client_free(struct http_client *cl)
         s->client = NULL;
         s->refs = 1;
         http_req_unref(s);
+        freed += sizeof(*s);
     }
     free(cl);
     srv->n_client_structs--;
+    if (srv->app)
+        app_note_freed(srv->app, freed);
     http_server_maybe_free(srv);
 }
 

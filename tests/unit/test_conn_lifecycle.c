@@ -10,6 +10,7 @@
 #include "app/app.h"
 #include "check.h"
 #include "conn/conn.h"
+#include "core/core.h"
 #include "testkit/testkit.h"
 
 static char trace[512];
@@ -284,6 +285,110 @@ static void test_spechelper_conn(ah_app_t *app)
     ah_connection_destroy(c);
 }
 
+/* Freed connections are reused: a reused one is as conn_new makes a new
+ * one, and none is reused while a reference or a container is held. */
+static void test_recycle(ah_app_t *app)
+{
+    struct conn_init init = {.remote_ip = "10.0.0.1", .remote_port = "80"};
+    ah_connection_t *c, *d, *e;
+    char old_id[96];
+    json_t *held;
+
+    c = conn_new(app, &custom, &init);
+    CHECK(c != NULL);
+    snprintf(old_id, sizeof(old_id), "%s", c->id);
+    json_object_set_new(c->params, "p", json_string("v"));
+    json_object_set_new(c->session, "s", json_true());
+    json_array_append_new(c->rooms, json_string("not-a-chat-room"));
+    c->error = json_string("bad");
+    c->response = json_object();
+    c->matched_route = json_object();
+    c->props = json_pack("{s:i}", "x", 1);
+    c->extension = xstrdup("html");
+    c->total_actions = 3;
+    snprintf(c->message_id, sizeof(c->message_id), "%s", "m-9");
+    c->remote_port_is_string = true;
+    ah_connection_destroy(c);
+
+    init.remote_ip = "10.0.0.2";
+    init.remote_port = "81";
+    d = conn_new(app, &custom, &init);
+    CHECK(d == c); /* the same struct, reused */
+    CHECK(strcmp(d->id, old_id) != 0);
+    CHECK_EQ_INT(strlen(d->id), 36);
+    CHECK_EQ_STR(d->fingerprint, d->id);
+    CHECK_EQ_STR(d->message_id, "0");
+    CHECK_EQ_STR(d->remote_ip, "10.0.0.2");
+    CHECK_EQ_STR(d->remote_port, "81");
+    CHECK(!d->remote_port_is_string);
+    CHECK(json_is_object(d->params) && json_object_size(d->params) == 0);
+    CHECK(json_is_object(d->session) && json_object_size(d->session) == 0);
+    CHECK(json_is_array(d->rooms) && json_array_size(d->rooms) == 0);
+    CHECK(d->error == NULL && d->response == NULL && d->matched_route == NULL && d->props == NULL);
+    CHECK(d->extension == NULL);
+    CHECK_EQ_INT(d->total_actions, 0);
+    CHECK_EQ_INT(d->pending_actions, 0);
+    CHECK(!d->destroyed);
+    CHECK(conn_find(app, d->id) == d);
+    CHECK(conn_find(app, old_id) == NULL);
+
+    /* held by an action past destroy: not reused until released */
+    ah_connection_ref(d);
+    ah_connection_destroy(d);
+    CHECK(d->destroyed);
+    e = conn_new(app, &custom, &init);
+    CHECK(e != d);
+    json_object_set_new(d->session, "late", json_true()); /* still ours */
+    CHECK_EQ_INT(json_object_size(e->session), 0);
+    ah_connection_destroy(e);
+    ah_connection_unref(d);
+
+    /* a container someone else keeps is not emptied under them */
+    c = conn_new(app, &custom, &init);
+    json_object_set_new(c->params, "kept", json_true());
+    held = c->params;
+    json_incref(held);
+    ah_connection_destroy(c);
+    CHECK(json_is_true(json_object_get(held, "kept")));
+    d = conn_new(app, &custom, &init);
+    CHECK(d->params != held);
+    CHECK_EQ_INT(json_object_size(d->params), 0);
+    CHECK(json_is_true(json_object_get(held, "kept")));
+    json_decref(held);
+    ah_connection_destroy(d);
+}
+
+/* The table hex behind fingerprints, message ids and connection ids. */
+static void test_ids(void)
+{
+    static const unsigned char bytes[] = {0x00, 0x01, 0x7f, 0x80, 0xa5, 0xfe, 0xff};
+    char out[2 * sizeof(bytes) + 1], u[37], v[37], h[41];
+    size_t i;
+
+    memset(out, 'x', sizeof(out));
+    core_hex(out, bytes, sizeof(bytes));
+    CHECK_EQ_STR(out, "00017f80a5feff");
+    core_hex(out, bytes, 0);
+    CHECK_EQ_STR(out, "");
+    core_sha1_hex("abc", 3, h);
+    CHECK_EQ_STR(h, "a9993e364706816aba3e25717850c26c9cd0d89d");
+    core_uuid4(u);
+    core_uuid4(v);
+    CHECK(strcmp(u, v) != 0);
+    CHECK_EQ_INT(strlen(u), 36);
+    for (i = 0; i < 36; i++) {
+        if (i == 8 || i == 13 || i == 18 || i == 23)
+            CHECK(u[i] == '-');
+        else
+            CHECK(strchr("0123456789abcdef", u[i]) != NULL && u[i] != '\0');
+    }
+    CHECK(u[14] == '4');
+    CHECK(strchr("89ab", u[19]) != NULL);
+    core_random_hex(h, 20);
+    CHECK_EQ_INT(strlen(h), 40);
+    CHECK(strspn(h, "0123456789abcdef") == 40);
+}
+
 int main(void)
 {
     ah_app_t *app = testkit_app_new();
@@ -291,6 +396,8 @@ int main(void)
     test_fields(app);
     test_spechelper_conn(app);
     test_middleware(app);
+    test_recycle(app);
+    test_ids();
     CHECK_EQ_INT(testkit_app_free(app), 0);
     return check_done();
 }
