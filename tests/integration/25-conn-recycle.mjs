@@ -110,10 +110,13 @@ eq('web create/destroy once per request', r.json?.web, { creates: 7, destroys: 6
   ws.on('message', (d) => { try { msgs.push(JSON.parse(d.toString())); } catch { /* */ } });
   await new Promise((res, rej) => { ws.on('open', res); ws.on('error', rej); });
   ws.send(JSON.stringify({ event: 'roomAdd', room: 'probeRoom', messageId: 'j2' }));
+  // roomView only after the join has answered (it needs the membership)
+  for (let i = 0; i < 100 && !msgs.find((m) => m.messageId === 'j2'); i++) await sleep(20);
   ws.send(JSON.stringify({ event: 'roomView', room: 'probeRoom', messageId: 'v2' }));
   for (let i = 0; i < 100 && !msgs.find((m) => m.messageId === 'v2'); i++) await sleep(20);
   const view = msgs.find((m) => m.messageId === 'v2');
   eq('room: only the new member', view && view.data && view.data.membersCount, 1);
+  if (!view) console.log('# no roomView reply; got: ' + JSON.stringify(msgs));
   const closed = new Promise((res) => ws.on('close', res));
   ws.close();
   await closed;

@@ -29,6 +29,15 @@ static bool wait_eq(ah_app_t *app, const char *want, uint64_t ms, int argc, cons
         test_run_for(app->loop, 20);
     }
     printf("# waited for %s: got %s, want %s\n", argv[0], got, want);
+    if (argc > 1 && strstr(argv[1], "delayed_queue_schedule")) {
+        /* what is left in the schedule, for the record */
+        const char *z[] = {"ZRANGE", "resque:delayed_queue_schedule", "0", "-1", "WITHSCORES"};
+        const char *k[] = {"KEYS", "resque:delayed:*"};
+        const char *l[] = {"GET", "resque:resque_scheduler_leader_lock"};
+
+        printf("# schedule %s, lists %s, leader %s, now %llu ms\n", rtext(tstore(app, z, 5)),
+               rtext(tstore(app, k, 2)), rtext(tstore(app, l, 2)), (unsigned long long)core_now_ms());
+    }
     return false;
 }
 
