@@ -66,9 +66,16 @@ static void set_message_id(struct ws_conn *c, json_t *value)
         core_uuid4(uuid);
         c->message_id = json_string(uuid);
     }
-    text = dispatch_js_string(c->message_id);
-    snprintf(c->ac->message_id, sizeof(c->ac->message_id), "%s", text);
-    free(text);
+    /* connection.messageId = String(id): strings and integers directly */
+    if (json_is_string(c->message_id)) {
+        core_strlcpy(c->ac->message_id, json_string_value(c->message_id), sizeof(c->ac->message_id));
+    } else if (json_is_integer(c->message_id) && sizeof(c->ac->message_id) >= 21) {
+        core_fmt_i64(c->ac->message_id, (long long)json_integer_value(c->message_id));
+    } else {
+        text = dispatch_js_string(c->message_id);
+        core_strlcpy(c->ac->message_id, text, sizeof(c->ac->message_id));
+        free(text);
+    }
 }
 
 /* The current message id as JSON: NEW reference. */
