@@ -565,6 +565,18 @@ static bool utf8_ok(const char *s, size_t n)
     return t != NULL;
 }
 
+/* Keep at most 63 bytes of a fingerprint, cut on a character. */
+static void set_fingerprint(struct http_req *req, const char *fp, size_t fpl)
+{
+    if (fpl >= sizeof(req->fingerprint)) {
+        fpl = sizeof(req->fingerprint) - 1;
+        while (fpl > 0 && ((unsigned char)fp[fpl] & 0xC0) == 0x80)
+            fpl--;
+    }
+    memcpy(req->fingerprint, fp, fpl);
+    req->fingerprint[fpl] = '\0';
+}
+
 static void fingerprint(struct http_req *req)
 {
     struct http_cfg *cfg = &req->srv->cfg;
@@ -576,25 +588,18 @@ static void fingerprint(struct http_req *req)
     req->new_fingerprint = false;
     req->set_cookie_len = 0;
     if (cookie && http_cookie_value(cookie, n, cfg->cookie_key, &fp, &fpl) && utf8_ok(fp, fpl)) {
-        if (fpl >= sizeof(req->fingerprint)) {
-            /* connection fingerprints hold 63 bytes: cut on a character */
-            fpl = sizeof(req->fingerprint) - 1;
-            while (fpl > 0 && ((unsigned char)fp[fpl] & 0xC0) == 0x80)
-                fpl--;
-        }
-        memcpy(req->fingerprint, fp, fpl);
-        req->fingerprint[fpl] = '\0';
+        set_fingerprint(req, fp, fpl);
         return;
     }
     /* the exact cookieKey as a header name: names are lower-cased, so only
      * a lower-case key can match (connection.md §2.1 quirk) */
     if (strcmp(cfg->cookie_key, cfg->cookie_key_lower) == 0 && (h = hdr(req, cfg->cookie_key_lower)) != NULL &&
         utf8_ok(h, strlen(h))) {
-        core_strlcpy(req->fingerprint, h, sizeof(req->fingerprint));
+        set_fingerprint(req, h, strlen(h));
         return;
     }
     if ((h = hdr(req, cfg->cookie_header)) != NULL && utf8_ok(h, strlen(h))) {
-        core_strlcpy(req->fingerprint, h, sizeof(req->fingerprint));
+        set_fingerprint(req, h, strlen(h));
         return;
     }
     http_random_fingerprint(req->srv, req->fingerprint);

@@ -127,9 +127,11 @@ static void put_reply_extra(struct json_out_w *w, void *arg)
     if (e->mid) {
         json_t *id = e->message_id ? json_incref(e->message_id) : current_message_id(e->c);
 
-        json_out_w_key(w, "messageId");
-        json_out_w_value(w, id);
-        json_decref(id);
+        if (id != NULL) { /* as json_object_set_new(m, "messageId", NULL): no key */
+            json_out_w_key(w, "messageId");
+            json_out_w_value(w, id);
+            json_decref(id);
+        }
     }
 }
 

@@ -114,6 +114,13 @@ const P = srv.port;
   const r2 = await request(P, '/api/webEcho', { headers: { 'X-SessionID': 'fromheader' } });
   eq('x-sessionid header fingerprint', r2.json.fingerprint, 'fromheader');
   check('no cookie for x-sessionid', r2.headers['set-cookie'] === undefined);
+  // a long header fingerprint is cut to 63 bytes on a character boundary,
+  // so ids and the metadata stay valid UTF-8 (62 x 'a' + 'é' is 64 bytes)
+  const long = 'a'.repeat(62) + Buffer.from('\u00e9', 'utf8').toString('latin1');
+  const rl = await request(P, '/api/webEcho', { headers: { 'X-SessionID': long } });
+  eq('long header fingerprint cut on a character', rl.json && rl.json.fingerprint, 'a'.repeat(62));
+  const rm = await request(P, '/api/randomNumber', { headers: { 'X-SessionID': long } });
+  eq('metadata fingerprint of a cut header', rm.json && rm.json.requesterInformation.fingerprint, 'a'.repeat(62));
   const r3 = await request(P, '/api/webEcho', { headers: { sessionID: 'ignored' } });
   check('mixed-case cookieKey header never matches', /^[0-9a-f]{40}$/.test(r3.json.fingerprint), r3.json.fingerprint);
   const a = await request(P, '/api/webEcho');
