@@ -89,18 +89,7 @@ void conn_foreach(ah_app_t *app, void (*fn)(ah_connection_t *c, void *arg), void
 /* ---------------------------------------------------------------- construction */
 
 /* Copy into a fixed field, truncated to fit (the server bounds these). */
-static void copy_field(char *dst, size_t n, const char *src)
-{
-    size_t len = src ? strlen(src) : 0;
-
-    if (len >= n)
-        len = n - 1;
-    if (len)
-        memcpy(dst, src, len);
-    dst[len] = '\0';
-}
-
-/* copy_field, with every byte outside printable ASCII replaced by '?'. */
+/* core_strlcpy, with every byte outside printable ASCII replaced by '?'. */
 static void copy_ascii(char *dst, size_t n, const char *src)
 {
     size_t i;
@@ -191,13 +180,13 @@ ah_connection_t *conn_new(ah_app_t *app, const ah_server_type_t *st, const struc
     c->server = st;
     c->type = st->name;
     if (init->id) {
-        copy_field(c->id, sizeof(c->id), init->id);
+        core_strlcpy(c->id, init->id, sizeof(c->id));
     } else {
         core_uuid4(uuid);
-        copy_field(c->id, sizeof(c->id), uuid);
+        core_strlcpy(c->id, uuid, sizeof(c->id));
     }
-    copy_field(c->fingerprint, sizeof(c->fingerprint), init->fingerprint ? init->fingerprint : c->id);
-    copy_field(c->message_id, sizeof(c->message_id), init->message_id ? init->message_id : "0");
+    core_strlcpy(c->fingerprint, init->fingerprint ? init->fingerprint : c->id, sizeof(c->fingerprint));
+    core_strlcpy(c->message_id, init->message_id ? init->message_id : "0", sizeof(c->message_id));
     /* Both may come from X-Forwarded-* headers: keep them printable ASCII
      * so that they always serialise (jansson refuses invalid UTF-8) and
      * never carry control bytes into log lines. */

@@ -96,16 +96,6 @@ int json_out_number(double d, char *out)
     return len;
 }
 
-/* A json integer in decimal (no NUL); returns the length (<= 20). */
-static int int_digits(json_int_t i, char *out)
-{
-    if (i < 0) {
-        out[0] = '-';
-        return 1 + dtoa_u64(0 - (uint64_t)i, out + 1);
-    }
-    return dtoa_u64((uint64_t)i, out);
-}
-
 /* ------------------------------------------------------------- writer */
 
 /* Room for n more bytes; the caller advances b->len itself. */
@@ -365,7 +355,7 @@ static void put_value(struct buf *b, const json_t *v, int indent, int opts, int 
         put_string(b, json_string_value(v), json_string_length(v), opts);
         break;
     case JSON_INTEGER:
-        len = int_digits(json_integer_value(v), num);
+        len = core_fmt_i64(num, (long long)json_integer_value(v));
         put(b, num, (size_t)len);
         break;
     case JSON_REAL: {
@@ -457,7 +447,7 @@ void json_out_js_string(struct buf *b, const json_t *v)
         buf_add(b, json_string_value(v), json_string_length(v));
         break;
     case JSON_INTEGER:
-        buf_add(b, num, (size_t)int_digits(json_integer_value(v), num));
+        buf_add(b, num, (size_t)core_fmt_i64(num, (long long)json_integer_value(v)));
         break;
     case JSON_REAL:
         json_out_number(json_real_value(v), num);

@@ -610,16 +610,6 @@ void ah_done(ah_ctx_t *ctx)
 
 /* ---------------------------------------------------------------- start */
 
-static void copy_trunc(char *dst, size_t n, const char *src)
-{
-    size_t len = strlen(src);
-
-    if (len >= n)
-        len = n - 1;
-    memcpy(dst, src, len);
-    dst[len] = '\0';
-}
-
 /* JS String(v) of a param used as a lookup key: 1, or 0 when it is falsy,
  * or -1 when it cannot name anything we have (too long for `out`, or a
  * string with a NUL inside); `out` then holds a truncated form for logs. */
@@ -705,7 +695,7 @@ static void start(struct dctx *x, const char *action, const char *version)
         usable = k > 0;
     }
     if (name) {
-        copy_trunc(x->action_buf, sizeof(x->action_buf), name);
+        core_strlcpy(x->action_buf, name, sizeof(x->action_buf));
         ctx->action = x->action_buf;
     }
     if (name && usable && (latest = dispatch_latest_version(app, name)) != NULL) {
@@ -771,7 +761,7 @@ int dispatch_action_ex(ah_connection_t *c, const char *action, const char *versi
     ah_connection_ref(c);
     ctx->to_process = true;
     ctx->to_render = true;
-    copy_trunc(ctx->message_id, sizeof(ctx->message_id), c->message_id[0] ? c->message_id : "0");
+    core_strlcpy(ctx->message_id, c->message_id[0] ? c->message_id : "0", sizeof(ctx->message_id));
     /* {action: null, apiVersion: null, ...connection.params} */
     ctx->params = json_object();
     json_object_set_new(ctx->params, "action", json_null());

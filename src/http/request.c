@@ -549,23 +549,8 @@ static void parse_body(struct http_req *req, json_t **fields, json_t **files, ch
 
 /* ------------------------------------------------------------ pipeline */
 
-/* A fingerprint must be valid UTF-8 to be rendered in JSON. */
-static bool utf8_ok(const char *s, size_t n)
-{
-    size_t i;
-    json_t *t;
-
-    for (i = 0; i < n; i++)
-        if ((unsigned char)s[i] >= 0x80)
-            break;
-    if (i == n)
-        return true;
-    t = json_stringn(s, n);
-    json_decref(t);
-    return t != NULL;
-}
-
-/* Keep at most 63 bytes of a fingerprint, cut on a character. */
+/* Keep at most 63 bytes of a fingerprint (valid UTF-8, so that it renders
+ * in JSON), cut on a character. */
 static void set_fingerprint(struct http_req *req, const char *fp, size_t fpl)
 {
     if (fpl >= sizeof(req->fingerprint)) {
@@ -587,18 +572,18 @@ static void fingerprint(struct http_req *req)
 
     req->new_fingerprint = false;
     req->set_cookie_len = 0;
-    if (cookie && http_cookie_value(cookie, n, cfg->cookie_key, &fp, &fpl) && utf8_ok(fp, fpl)) {
+    if (cookie && http_cookie_value(cookie, n, cfg->cookie_key, &fp, &fpl) && core_utf8_valid(fp, fpl)) {
         set_fingerprint(req, fp, fpl);
         return;
     }
     /* the exact cookieKey as a header name: names are lower-cased, so only
      * a lower-case key can match (connection.md §2.1 quirk) */
     if (strcmp(cfg->cookie_key, cfg->cookie_key_lower) == 0 && (h = hdr(req, cfg->cookie_key_lower)) != NULL &&
-        utf8_ok(h, strlen(h))) {
+        core_utf8_valid(h, strlen(h))) {
         set_fingerprint(req, h, strlen(h));
         return;
     }
-    if ((h = hdr(req, cfg->cookie_header)) != NULL && utf8_ok(h, strlen(h))) {
+    if ((h = hdr(req, cfg->cookie_header)) != NULL && core_utf8_valid(h, strlen(h))) {
         set_fingerprint(req, h, strlen(h));
         return;
     }

@@ -87,13 +87,7 @@ static void fail_later(struct tasks *t, tq_cb cb, void *arg, int status, const c
 
 static bool utf8_ok(const char *s)
 {
-    json_t *j;
-
-    if (s == NULL)
-        return true;
-    j = json_string(s);
-    json_decref(j);
-    return j != NULL;
+    return s == NULL || core_utf8_valid(s, strlen(s));
 }
 
 /* ---------------------------------------------------------------- validateInput */
